@@ -1,0 +1,113 @@
+"""Scripted and random faults for the simulator: wrong replies and dropped connections.
+
+A test schedules faults with :meth:`SESSimulator.inject` / :meth:`SESSimulator.drop`
+or turns on :meth:`SESSimulator.chaos`; the protocol asks :meth:`FaultPlan.take` at each
+stage whether to misbehave. Thread-safe: tests schedule from their thread while the
+server consumes from its event-loop thread.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from .rules import SESReplies
+
+#: Where a fault can strike. "DATA" is the reply to the DATA command (instead of 354),
+#: "END_OF_DATA" the reply to the final dot (the message is not stored).
+REPLY_STAGES = ("CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "END_OF_DATA")
+#: "AFTER_END_OF_DATA": the message is stored, then the connection drops before the reply.
+DROP_STAGES = (*REPLY_STAGES, "AFTER_END_OF_DATA")
+
+#: Transient faults that chaos mode picks from (None means a dropped connection).
+CHAOS_REPLIES: tuple[str | None, ...] = (
+    SESReplies.MAX_SEND_RATE_EXCEEDED,
+    SESReplies.LOCAL_PROCESSING_ERROR,
+    SESReplies.TEMPORARY_SERVICE_FAILURE,
+    SESReplies.TOO_MANY_CONNECTIONS,
+    None,
+)
+CHAOS_STAGES = ("MAIL", "RCPT", "END_OF_DATA")
+
+_REPLY_LINE = re.compile(r"[2-5]\d\d( [^\r\n]*)?")
+
+
+@dataclass
+class _Scheduled:
+    reply: str | None
+    remaining: int
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault served: ``reply`` to send instead of the normal one, or ``None`` to drop."""
+
+    stage: str
+    reply: str | None
+    chaos: bool = False
+
+    @property
+    def drops(self) -> bool:
+        return self.reply is None
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[_Scheduled]] = {stage: deque() for stage in DROP_STAGES}
+        self._chaos_probability = 0.0
+        self._random = random.Random(0)
+        self.served: list[Fault] = []
+
+    def add(self, stage: str, reply: str | None, times: int) -> None:
+        allowed = DROP_STAGES if reply is None else REPLY_STAGES
+        if stage not in allowed:
+            raise ValueError(f"at={stage!r} is not one of {', '.join(allowed)}")
+        if reply is not None and not _REPLY_LINE.fullmatch(reply):
+            raise ValueError(
+                f"reply {reply!r} is not an SMTP reply line such as "
+                f"{SESReplies.MAX_SEND_RATE_EXCEEDED!r}"
+            )
+        if not isinstance(times, int) or times < 1:
+            raise ValueError(f"times={times!r} must be a positive integer")
+        with self._lock:
+            self._queues[stage].append(_Scheduled(reply, times))
+
+    def set_chaos(self, probability: float, seed: int | None) -> None:
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"probability={probability!r} must be between 0 and 1")
+        with self._lock:
+            self._chaos_probability = probability
+            self._random = random.Random(seed)
+
+    def clear(self) -> None:
+        with self._lock:
+            for queue in self._queues.values():
+                queue.clear()
+            self._chaos_probability = 0.0
+            self.served.clear()
+
+    def take(self, stage: str) -> Fault | None:
+        """Return the fault to serve now at ``stage``, if any, and count it as served."""
+        with self._lock:
+            queue = self._queues[stage]
+            fault: Fault | None = None
+            if queue:
+                scheduled = queue[0]
+                fault = Fault(stage, scheduled.reply)
+                scheduled.remaining -= 1
+                if scheduled.remaining == 0:
+                    queue.popleft()
+            elif stage in CHAOS_STAGES and self._chaos_probability > 0:
+                if self._random.random() < self._chaos_probability:
+                    fault = Fault(stage, self._random.choice(CHAOS_REPLIES), chaos=True)
+            if fault is not None:
+                self.served.append(fault)
+            return fault
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(s.remaining for queue in self._queues.values() for s in queue)
