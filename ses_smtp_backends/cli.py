@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -23,9 +24,15 @@ def _simulator_parser(subcommands: Any) -> None:
             "Stop it with Ctrl-C."
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=2587, help="port (default: %(default)s; 0 picks a free one)")
-    parser.add_argument("--region", default="us-east-1", help="region whose SMTP password is accepted")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=2587, help="port (default: %(default)s; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--region", default="us-east-1", help="region whose SMTP password is accepted"
+    )
     parser.add_argument("--tls", choices=("starttls", "implicit"), default="starttls")
     parser.add_argument(
         "--verified",
@@ -36,7 +43,9 @@ def _simulator_parser(subcommands: Any) -> None:
     parser.add_argument("--sandbox", action="store_true", help="also require verified recipients")
     parser.add_argument("--max-send-rate", type=float, help="recipients per second")
     parser.add_argument("--daily-quota", type=int, help="recipients per rolling 24 hours")
-    parser.add_argument("--idle-timeout", type=float, default=10.0, help="seconds (default: %(default)s)")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=10.0, help="seconds (default: %(default)s)"
+    )
     parser.add_argument("--max-connections", type=int)
     parser.add_argument("--maildir", help="also write every accepted message to this Maildir")
     parser.add_argument("--cafile", help="also copy the CA certificate clients must trust here")
@@ -67,14 +76,15 @@ def _run_simulator(args: argparse.Namespace) -> int:
     with simulator:
         settings = simulator.client_settings()
         if args.cafile:
-            with open(args.cafile, "w", encoding="ascii") as handle, open(settings["cafile"]) as pem:
+            with (
+                open(args.cafile, "w", encoding="ascii") as handle,
+                open(settings["cafile"]) as pem,
+            ):
                 handle.write(pem.read())
             settings["cafile"] = args.cafile
         print(_settings_text(simulator, settings), flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
         print(f"Stopped. {len(simulator.messages)} message(s) accepted.", flush=True)
     return 0
 
@@ -113,11 +123,27 @@ def _settings_text(simulator: Any, s: dict[str, Any]) -> str:
     )
 
 
+def _demo_parser(subcommands: Any) -> None:
+    parser = subcommands.add_parser(
+        "demo",
+        help="show SES's behaviours on the embedded simulator",
+        description="Start the SES simulator in-process and walk through how SES answers.",
+    )
+    parser.set_defaults(run=lambda args: _run_demo())
+
+
+def _run_demo() -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ses-smtp", description="Tools for sending mail through the Amazon SES SMTP interface."
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _demo_parser(subcommands)
     _simulator_parser(subcommands)
     return parser
 

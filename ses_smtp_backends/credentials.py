@@ -69,7 +69,7 @@ class PasswordShape:
 
     V4 = "v4"  #: a current SES SMTP password: 44 characters starting with "B"
     V2 = "v2"  #: a legacy SES SMTP password: 44 characters starting with "A"
-    IAM_SECRET = "iam-secret"  #: 40 characters: an IAM secret access key, not a password
+    IAM_SECRET = "iam-secret"  # noqa: S105 - a label, not a secret  #: 40 characters: an IAM secret access key, not a password
     UNKNOWN = "unknown"  #: none of the above
 
 

@@ -10,8 +10,7 @@ try:
     import trustme  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised by the partial-install env
     raise ImportError(
-        "The SES simulator needs aiosmtpd and trustme: "
-        'pip install "ses-smtp-backends[simulator]"'
+        'The SES simulator needs aiosmtpd and trustme: pip install "ses-smtp-backends[simulator]"'
     ) from error
 
 from .faults import DROP_STAGES, REPLY_STAGES, Fault
@@ -23,9 +22,9 @@ __all__ = [
     "EXAMPLE_ACCESS_KEY_ID",
     "EXAMPLE_SECRET_ACCESS_KEY",
     "REPLY_STAGES",
+    "Fault",
     "SESReplies",
     "SESSimulator",
     "SimulatorEvent",
     "StoredMessage",
-    "Fault",
 ]

@@ -59,7 +59,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[_Scheduled]] = {stage: deque() for stage in DROP_STAGES}
         self._chaos_probability = 0.0
-        self._random = random.Random(0)
+        self._random = random.Random(0)  # noqa: S311 - replayable chaos, not secrecy
         self.served: list[Fault] = []
 
     def add(self, stage: str, reply: str | None, times: int) -> None:
@@ -81,7 +81,7 @@ class FaultPlan:
             raise ValueError(f"probability={probability!r} must be between 0 and 1")
         with self._lock:
             self._chaos_probability = probability
-            self._random = random.Random(seed)
+            self._random = random.Random(seed)  # noqa: S311 - replayable chaos, not secrecy
 
     def clear(self) -> None:
         with self._lock:
@@ -101,9 +101,12 @@ class FaultPlan:
                 scheduled.remaining -= 1
                 if scheduled.remaining == 0:
                     queue.popleft()
-            elif stage in CHAOS_STAGES and self._chaos_probability > 0:
-                if self._random.random() < self._chaos_probability:
-                    fault = Fault(stage, self._random.choice(CHAOS_REPLIES), chaos=True)
+            elif (
+                stage in CHAOS_STAGES
+                and self._chaos_probability > 0
+                and self._random.random() < self._chaos_probability
+            ):
+                fault = Fault(stage, self._random.choice(CHAOS_REPLIES), chaos=True)
             if fault is not None:
                 self.served.append(fault)
             return fault

@@ -127,7 +127,9 @@ class Mailroom:
                 server.drop()
                 return SESReplies.OK  # never sent: the connection is gone
             return fault.reply
-        reply = self.accept(envelope.mail_from or "", envelope.rcpt_tos, envelope.original_content or b"")
+        reply = self.accept(
+            envelope.mail_from or "", envelope.rcpt_tos, envelope.original_content or b""
+        )
         if reply.startswith("250") and self.faults.take("AFTER_END_OF_DATA") is not None:
             server.drop()  # stored, but the client never learns it
         return reply
@@ -179,4 +181,3 @@ class Mailroom:
             self.messages.clear()
             self.events.clear()
         self.faults.clear()
-

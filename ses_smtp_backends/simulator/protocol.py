@@ -85,15 +85,17 @@ class SESProtocol(SMTP):
 
     def drop(self) -> None:
         """Cut the connection with no reply (a network failure, as the client sees it)."""
-        if self.transport is not None:
+        if isinstance(self.transport, asyncio.Transport):
             self.transport.abort()
+        elif self.transport is not None:
+            self.transport.close()
 
     def _timeout_cb(self) -> None:
         # SES answers an idle client before it hangs up (SES_FACTS row 5); aiosmtpd
         # would close silently.
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(SESReplies.TIMEOUT.encode("ascii") + b"\r\n")  # type: ignore[attr-defined]
-        super()._timeout_cb()
+        super()._timeout_cb()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it untyped
 
     async def push(self, status: AnyStr) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -144,7 +146,7 @@ class SESProtocol(SMTP):
         if not hostname:
             await self.push("501 Syntax: EHLO hostname")
             return
-        self._set_rset_state()
+        self._set_rset_state()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it untyped
         assert self.session is not None
         self.session.extended_smtp = True
         self.session.host_name = hostname

@@ -306,7 +306,7 @@ def events_for(recipient: str, message_id: str) -> list[SimulatorEvent]:
             SimulatorEvent(
                 "Bounce", recipient, message_id, bounce_type="Permanent",
                 bounce_subtype="OnSuppressionList",
-                detail="Amazon SES did not send the message: the address is on the suppression list",
+                detail="SES did not send the message: the address is on the suppression list",
             )
         ]  # fmt: skip
     # bounce@ and any unknown simulator mailbox: a hard bounce from the receiving server.

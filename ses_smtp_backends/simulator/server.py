@@ -24,7 +24,7 @@ from .rules import SendingQuota, SimulatorEvent, StoredMessage
 
 #: AWS's documentation example keys: safe to print, useless anywhere but here.
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS docs example
 
 _SANDBOX_MAX_SEND_RATE = 1
 _SANDBOX_DAILY_QUOTA = 200
@@ -104,7 +104,7 @@ class SESSimulator:
         )
         self._ca = trustme.CA()
         names = ["localhost", "127.0.0.1", "::1", endpoint_for(region)]
-        if host not in names and host not in ("", "0.0.0.0", "::"):
+        if host not in names and host not in ("", "0.0.0.0", "::"):  # noqa: S104 - a name check
             names.append(host)
         self._certificate = self._ca.issue_cert(*names)
         self._thread: threading.Thread | None = None
@@ -150,7 +150,10 @@ class SESSimulator:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -186,7 +189,8 @@ class SESSimulator:
             loop.close()
 
     def _shutdown_in_loop(self) -> None:
-        assert self._server is not None and self._loop is not None
+        assert self._server is not None
+        assert self._loop is not None
         self._server.close()
         with self._mailroom.lock:
             connections = list(self._mailroom.connections)
@@ -326,5 +330,9 @@ class SESSimulator:
         self._mailroom.faults.set_chaos(probability, seed)
 
     def __repr__(self) -> str:
-        where = f"{self._address[0]}:{self._address[1]}" if self._address and self._thread else "stopped"
+        where = (
+            f"{self._address[0]}:{self._address[1]}"
+            if self._address and self._thread
+            else "stopped"
+        )
         return f"<SESSimulator {where} region={self.region} tls={self.tls}>"

@@ -89,9 +89,11 @@ def test_other_passwords_are_refused(ses_simulator, password, mechanism):
 
 
 def test_a_wrong_username_is_refused(ses_simulator):
-    with smtp_session(ses_simulator, login=False) as client:
-        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
-            client.login("AKIAWRONGWRONGWRONG0", ses_simulator.smtp_password)
+    with (
+        smtp_session(ses_simulator, login=False) as client,
+        pytest.raises(smtplib.SMTPAuthenticationError) as refused,
+    ):
+        client.login("AKIAWRONGWRONGWRONG0", ses_simulator.smtp_password)
     assert refused.value.smtp_code == 535
 
 

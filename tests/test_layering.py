@@ -1,0 +1,74 @@
+"""The core stays free of frameworks and of the simulator's dependencies."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ses_smtp_backends"
+# The core is every module at the package's top level except the adapters and tools.
+NOT_CORE = {
+    "django",
+    "flask",
+    "logging",
+    "cli",
+    "demo",
+    "pytest_plugin",
+    "__main__",
+    "simulator",
+    "celery",
+}
+FORBIDDEN = {
+    "django",
+    "flask",
+    "flask_mail",
+    "blinker",
+    "aiosmtpd",
+    "trustme",
+    "pytest",
+    "celery",
+    "redis",
+}
+
+
+def core_modules() -> list[Path]:
+    return [p for p in PACKAGE.glob("*.py") if p.stem not in NOT_CORE]
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_modules_import_no_framework():
+    assert core_modules(), "the core must have modules to check"
+    for path in core_modules():
+        assert not imported_top_level_names(path) & FORBIDDEN, path.name
+
+
+def test_package_imports_with_frameworks_and_simulator_absent():
+    blocked = ", ".join(f"{name!r}: None" for name in sorted(FORBIDDEN))
+    code = (
+        f"import sys; sys.modules.update({{{blocked}}}); "
+        "import ses_smtp_backends, ses_smtp_backends.cli; "
+        "assert ses_smtp_backends.smtp_password('x' * 40, 'us-east-1').startswith('B'); "
+        "print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_simulator_without_its_extra_says_what_to_install():
+    code = "import sys; sys.modules['aiosmtpd'] = None; import ses_smtp_backends.simulator"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert 'pip install "ses-smtp-backends[simulator]"' in result.stderr
