@@ -1,51 +1,17 @@
 from __future__ import annotations
 
 import smtplib
-import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.helpers import smtp_session
 
 if TYPE_CHECKING:
     from ses_smtp_backends.simulator import SESSimulator
 
 pytest_plugins = ["pytester"]
-
-MESSAGE = (
-    b"From: Sender <sender@example.com>\r\n"
-    b"To: someone@example.org\r\n"
-    b"Subject: hello\r\n"
-    b"\r\n"
-    b"Hello from the tests.\r\n"
-)
-
-
-def client_context(simulator: SESSimulator) -> ssl.SSLContext:
-    """A verifying TLS context trusting only the simulator's CA file, as a user would."""
-    return ssl.create_default_context(cafile=simulator.cafile)
-
-
-@contextmanager
-def smtp_session(
-    simulator: SESSimulator, *, login: bool = True, starttls: bool = True
-) -> Iterator[smtplib.SMTP]:
-    """A plain stdlib smtplib client connected to ``simulator`` (not our transport)."""
-    if simulator.tls == "implicit":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            simulator.host, simulator.port, timeout=10, context=client_context(simulator)
-        )
-    else:
-        client = smtplib.SMTP(simulator.host, simulator.port, timeout=10)
-        if starttls:
-            client.starttls(context=client_context(simulator))
-    try:
-        if login:
-            client.login(simulator.smtp_username, simulator.smtp_password)
-        yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture

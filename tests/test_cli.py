@@ -8,7 +8,7 @@ import ssl
 import subprocess
 import sys
 
-from tests.conftest import MESSAGE
+from tests.helpers import MESSAGE
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

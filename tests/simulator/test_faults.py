@@ -6,7 +6,7 @@ import time
 import pytest
 
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.conftest import MESSAGE, smtp_session
+from tests.helpers import MESSAGE, smtp_session
 
 THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
 

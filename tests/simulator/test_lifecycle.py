@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ses_smtp_backends.simulator import SESSimulator
-from tests.conftest import MESSAGE, smtp_session
+from tests.helpers import MESSAGE, smtp_session
 
 
 def open_files() -> set[str]:

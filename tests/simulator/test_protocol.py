@@ -8,7 +8,7 @@ import pytest
 
 from ses_smtp_backends import smtp_password
 from ses_smtp_backends.simulator import EXAMPLE_SECRET_ACCESS_KEY, SESSimulator
-from tests.conftest import MESSAGE, client_context, smtp_session
+from tests.helpers import MESSAGE, client_context, smtp_session
 
 
 def test_greeting_names_ses(ses_simulator):

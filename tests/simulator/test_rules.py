@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ses_smtp_backends.simulator import SESSimulator
-from tests.conftest import MESSAGE, smtp_session
+from tests.helpers import MESSAGE, smtp_session
 
 SES_ID = re.compile(
     r"0100[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-000000"
