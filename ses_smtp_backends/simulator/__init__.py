@@ -14,7 +14,8 @@ except ImportError as error:  # pragma: no cover - exercised by the partial-inst
     ) from error
 
 from .faults import DROP_STAGES, REPLY_STAGES, Fault
-from .rules import SESReplies, SimulatorEvent, StoredMessage
+from .records import SimulatorEvent, StoredMessage
+from .rules import SESReplies
 from .server import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, SESSimulator
 
 __all__ = [

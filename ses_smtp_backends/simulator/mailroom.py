@@ -17,19 +17,16 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from .faults import FaultPlan
+from .records import SimulatorEvent, StoredMessage, events_for, message_id_header_for
 from .rules import (
     MAX_RECIPIENTS,
     SendingQuota,
     SESReplies,
-    SimulatorEvent,
-    StoredMessage,
     delivered_copy,
     duplicate_unique_header,
-    events_for,
     identities_to_check,
     is_valid_address,
     is_verified,
-    message_id_header_for,
     new_message_id,
     parse_tags,
     split_message,

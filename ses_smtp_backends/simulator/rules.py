@@ -15,9 +15,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-
-from ..endpoints import message_id_domain
+from dataclasses import dataclass
 
 #: Host name SES uses in its greeting and EHLO reply.
 SES_HOSTNAME = "email-smtp.amazonaws.com"
@@ -219,6 +217,10 @@ def is_verified(address: str, verified: Iterable[str]) -> bool:
     return False
 
 
+def is_mailbox_simulator(address: str) -> bool:
+    return address.lower().rpartition("@")[2] == MAILBOX_SIMULATOR_DOMAIN
+
+
 # --- quotas ---------------------------------------------------------------------------
 
 
@@ -265,83 +267,3 @@ class SendingQuota:
         if counted:
             self._sent.append((now, counted))
         return None
-
-
-# --- the mailbox simulator -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SimulatorEvent:
-    """A notification SES would publish for one recipient (SNS / event destination)."""
-
-    type: str  # "Delivery", "Bounce" or "Complaint"
-    recipient: str
-    message_id: str
-    bounce_type: str | None = None  # "Permanent" for the mailbox simulator's bounces
-    bounce_subtype: str | None = None  # "General" or "OnSuppressionList"
-    complaint_feedback_type: str | None = None  # "abuse"
-    diagnostic_code: str | None = None
-    detail: str | None = None
-
-
-def is_mailbox_simulator(address: str) -> bool:
-    return address.lower().rpartition("@")[2] == MAILBOX_SIMULATOR_DOMAIN
-
-
-def events_for(recipient: str, message_id: str) -> list[SimulatorEvent]:
-    """The events a recipient produces: mailbox simulator scenarios, else a delivery."""
-    if not is_mailbox_simulator(recipient):
-        return [SimulatorEvent("Delivery", recipient, message_id)]
-    scenario = recipient.lower().partition("@")[0].partition("+")[0]
-    if scenario in ("success", "ooto"):
-        detail = "out-of-the-office auto reply sent to the sender" if scenario == "ooto" else None
-        return [SimulatorEvent("Delivery", recipient, message_id, detail=detail)]
-    if scenario == "complaint":
-        return [
-            SimulatorEvent("Delivery", recipient, message_id),
-            SimulatorEvent("Complaint", recipient, message_id, complaint_feedback_type="abuse"),
-        ]
-    if scenario == "suppressionlist":
-        return [
-            SimulatorEvent(
-                "Bounce", recipient, message_id, bounce_type="Permanent",
-                bounce_subtype="OnSuppressionList",
-                detail="SES did not send the message: the address is on the suppression list",
-            )
-        ]  # fmt: skip
-    # bounce@ and any unknown simulator mailbox: a hard bounce from the receiving server.
-    return [
-        SimulatorEvent(
-            "Bounce", recipient, message_id, bounce_type="Permanent", bounce_subtype="General",
-            diagnostic_code="smtp; 550 5.1.1 user unknown",
-        )
-    ]  # fmt: skip
-
-
-# --- stored messages -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """One message SES accepted, as the simulator recorded it."""
-
-    envelope_from: str
-    recipients: tuple[str, ...]
-    data: bytes  # as delivered: X-SES-* headers removed, Message-ID set by SES
-    raw: bytes  # exactly as the client sent it
-    message_id: str
-    message_id_header: str
-    configuration_set: str | None
-    tags: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def message(self):  # type: ignore[no-untyped-def]
-        """The delivered copy parsed with :mod:`email` (modern policy)."""
-        import email
-        import email.policy
-
-        return email.message_from_bytes(self.data, policy=email.policy.default)
-
-
-def message_id_header_for(message_id: str, region: str) -> str:
-    return f"<{message_id}@{message_id_domain(region)}>"

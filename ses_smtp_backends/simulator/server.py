@@ -20,7 +20,8 @@ from ..endpoints import endpoint_for, validate_region
 from .faults import FaultPlan
 from .mailroom import Mailroom
 from .protocol import SESProtocol
-from .rules import SendingQuota, SimulatorEvent, StoredMessage
+from .records import SimulatorEvent, StoredMessage
+from .rules import SendingQuota
 
 #: AWS's documentation example keys: safe to print, useless anywhere but here.
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
