@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ses_smtp_backends import SESConfig
     from ses_smtp_backends.simulator import SESSimulator
 
 MESSAGE = (
@@ -44,3 +45,36 @@ def smtp_session(
         yield client
     finally:
         client.close()
+
+
+class FakeTime:
+    """An injected clock and sleep: sleeping advances the clock, nobody waits."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def config_for(simulator: SESSimulator, **overrides: object) -> SESConfig:
+    """An SESConfig pointing at ``simulator``, as a user would build it."""
+    from ses_smtp_backends import SESConfig
+
+    settings = simulator.client_settings()
+    values: dict[str, object] = {
+        "region": settings["region"],
+        "host": settings["host"],
+        "port": settings["port"],
+        "tls": "implicit" if settings["use_ssl"] else "starttls",
+        "username": settings["username"],
+        "password": settings["password"],
+        "cafile": settings["cafile"],
+    }
+    values.update(overrides)
+    return SESConfig(**values)  # type: ignore[arg-type]
