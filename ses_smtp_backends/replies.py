@@ -216,8 +216,9 @@ def classify_exception(error: BaseException) -> Reply:
     if isinstance(error, smtplib.SMTPResponseException):
         return classify(error.smtp_code, error.smtp_error)
     if isinstance(error, ssl.SSLCertVerificationError):
+        reason = getattr(error, "verify_message", None) or error
         return _tls_failure(
-            f"TLS certificate verification failed: {getattr(error, 'verify_message', None) or error}",
+            f"TLS certificate verification failed: {reason}",
             "The server's certificate is not trusted; check the host name, and pass cafile "
             "only for a test server such as the simulator.",
         )

@@ -164,7 +164,6 @@ def test_unverified_identities_are_parsed(text, identities, region):
         (ConnectionResetError(errno.ECONNRESET, "reset"), K.CONNECTION_LOST, True),
         (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), K.CONNECTION_LOST, True),
         (TimeoutError("timed out"), K.CONNECTION_LOST, True),
-        (TimeoutError("timed out"), K.CONNECTION_LOST, True),
         (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), K.CONNECTION_LOST, True),
         (ssl.SSLCertVerificationError(1, "certificate verify failed"), K.TLS_FAILURE, False),
         (ssl.SSLError(1, "wrong version number"), K.TLS_FAILURE, False),

@@ -96,7 +96,7 @@ def test_run_waits_on_the_ladder_then_succeeds():
 
 def test_max_elapsed_never_starts_a_wait_that_ends_past_it():
     time = FakeTime()
-    attempt, calls = failing(100)
+    attempt, _ = failing(100)
     with pytest.raises(SESRetriesExhausted) as exhausted:
         call_with_retry(RetryPolicy(max_elapsed=45), attempt, sleep=time.sleep, clock=time.clock)
     assert time.sleeps == [5, 10, 30]
