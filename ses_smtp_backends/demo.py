@@ -1,9 +1,8 @@
-"""``ses-smtp demo``: what SES does to your mail, shown on the embedded simulator."""
+"""``ses-smtp demo``: the library sending through the embedded SES simulator."""
 
 from __future__ import annotations
 
-import smtplib
-import ssl
+import time
 from collections.abc import Callable
 
 DEMO_MESSAGE = (
@@ -13,42 +12,76 @@ DEMO_MESSAGE = (
     b"\r\n"
     b"Sent through the SES simulator.\r\n"
 )
+#: Retry waits are real but scaled down, so the demo takes seconds, not half an hour.
+SCALE = 1000
 
 
 def run_demo(out: Callable[[str], None] = print) -> int:
-    """Start the simulator in-process and walk through SES's behaviours."""
+    """Start the simulator in-process and show a send, retries and a permanent error."""
     try:
         from .simulator import SESReplies, SESSimulator
     except ImportError as error:
         out(f"ses-smtp demo: {error}")
         return 2
+    from . import Hooks, Sender, SESConfig, SESError
+
+    table: list[tuple[str, str, str]] = []
+
+    def scaled_sleep(seconds: float) -> None:
+        time.sleep(seconds / SCALE)
+
+    def on_retry(error: SESError, attempt: int, wait: float) -> None:
+        out(f"    attempt {attempt}: {error.reply} -> wait {wait:g} s (scaled 1:{SCALE} here)")
 
     with SESSimulator(verified_identities=["example.com"]) as ses:
-        out(f"SES simulator on {ses.host}:{ses.port}, STARTTLS, region {ses.region}")
+        settings = ses.client_settings()
+        config = SESConfig(
+            region=settings["region"], host=settings["host"], port=settings["port"],
+            username=settings["username"], password=settings["password"], cafile=settings["cafile"],
+        )  # fmt: skip
+        out(
+            f"SES simulator on {ses.host}:{ses.port} (STARTTLS, verified certificate, {ses.region})"
+        )
+        with Sender(config, sleep=scaled_sleep, hooks=Hooks(on_retry=on_retry)) as sender:
 
-        def attempt(title: str, sender: str = "demo@example.com") -> None:
-            client = smtplib.SMTP(ses.host, ses.port, timeout=10)
-            try:
-                client.starttls(context=ssl.create_default_context(cafile=ses.cafile))
-                client.login(ses.smtp_username, ses.smtp_password)
-                client.mail(sender)
-                client.rcpt("success@simulator.amazonses.com")
-                code, text = client.data(DEMO_MESSAGE)
-                client.quit()
-            finally:
-                client.close()
-            out(f"  {title}: {code} {text.decode()}")
+            def step(
+                title: str, inject: str | None = None, sender_address: str = "demo@example.com"
+            ) -> None:
+                out(title)
+                if inject:
+                    ses.inject(inject, at="END_OF_DATA", times=3 if "rate" in inject else 1)
+                try:
+                    receipt = sender.send(
+                        sender_address, ["success@simulator.amazonses.com"], DEMO_MESSAGE
+                    )
+                except SESError as error:
+                    out(f"    raised {type(error).__name__}: {error.reply}")
+                    out(f"    hint: {error.hint}")
+                    table.append((title.split(".")[0], "raised", type(error).__name__))
+                    return
+                attempts = receipt.attempts
+                out(f"    sent after {attempts} attempt(s); SES message ID {receipt.message_id}")
+                out(f"    Message-ID header on delivery: {receipt.message_id_header}")
+                table.append(
+                    (
+                        title.split(":")[0],
+                        f"sent, {receipt.attempts} attempt(s)",
+                        receipt.message_id or "",
+                    )
+                )
 
-        out("1. A normal send: SES answers 250 Ok <message ID>, the key for bounce tracking.")
-        attempt("reply")
-        out("2. Throttling: SES answers 454 after DATA and drops the message (retry it).")
-        ses.inject(SESReplies.MAX_SEND_RATE_EXCEEDED, at="END_OF_DATA")
-        attempt("reply")
-        out("3. Daily quota: also 454, but a retry within seconds cannot succeed.")
-        ses.inject(SESReplies.DAILY_QUOTA_EXCEEDED, at="END_OF_DATA")
-        attempt("reply")
-        out("4. An unverified sender: a permanent 554 (fix it, never retry it).")
-        attempt("reply", sender="someone@unverified.example")
-        out(f"Accepted {len(ses.messages)} message(s); events: "
-            + ", ".join(f"{e.type} for {e.recipient}" for e in ses.events))  # fmt: skip
+            step("1. A normal send: the SES message ID comes back")
+            step(
+                "2. Throttled three times: retried on the 5/10/30 s ladder",
+                SESReplies.MAX_SEND_RATE_EXCEEDED,
+            )
+            step("3. Daily quota: the short waits are skipped", SESReplies.DAILY_QUOTA_EXCEEDED)
+            step("4. Unverified sender: a 554 is raised at once, never retried",
+                 sender_address="news@unverified.example")  # fmt: skip
+        out("")
+        out(f"{'step':<5} {'outcome':<22} detail")
+        for name, outcome, detail in table:
+            out(f"{name:<5} {outcome:<22} {detail}")
+        out(f"The simulator stored {len(ses.messages)} message(s); events: "
+            + ", ".join(sorted({e.type for e in ses.events})))  # fmt: skip
     return 0

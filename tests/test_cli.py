@@ -70,9 +70,14 @@ def test_simulator_runs_in_the_foreground_and_prints_settings(tmp_path):
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 1
 
 
-def test_demo_runs_on_the_embedded_simulator():
+def test_demo_sends_retries_and_raises_through_the_library():
     result = run("demo")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"reply: 250 Ok 0100[0-9a-f]{12}-", result.stdout)
-    assert "reply: 454 Throttling failure: Maximum sending rate exceeded" in result.stdout
-    assert "failed the check in region US-EAST-1: someone@unverified.example" in result.stdout
+    out = result.stdout
+    assert re.search(r"sent after 1 attempt\(s\); SES message ID 0100[0-9a-f]{12}-", out)
+    assert out.count("454 Throttling failure: Maximum sending rate exceeded -> wait") == 3
+    for wait in ("wait 5 s", "wait 10 s", "wait 30 s"):
+        assert wait in out
+    assert "Daily message quota exceeded -> wait 1200 s" in out
+    assert "raised SESIdentityNotVerifiedError" in out
+    assert "The simulator stored 3 message(s)" in out
