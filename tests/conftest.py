@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.util
+import os
 import smtplib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -12,6 +14,14 @@ if TYPE_CHECKING:
     from ses_smtp_backends.simulator import SESSimulator
 
 pytest_plugins = ["pytester"]
+
+# Adapter tests need their framework; environments without it skip those folders.
+collect_ignore = [
+    folder for folder in ("django",) if importlib.util.find_spec(folder) is None
+]
+if "django" not in collect_ignore:
+    # pytest-django sets Django up lazily (first fixture), so this is early enough.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django.settings")
 
 
 @pytest.fixture
