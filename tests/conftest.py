@@ -20,8 +20,12 @@ collect_ignore = [
     folder for folder in ("django",) if importlib.util.find_spec(folder) is None
 ]
 if "django" not in collect_ignore:
-    # pytest-django sets Django up lazily (first fixture), so this is early enough.
+    # Set Django up here, before pytest-django's pytest_configure looks for it; an ini
+    # DJANGO_SETTINGS_MODULE would break the environments that have no Django.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django.settings")
+    import django
+
+    django.setup()
 
 
 @pytest.fixture

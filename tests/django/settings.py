@@ -1,6 +1,8 @@
 """Django settings for the test suite. No EMAIL_* here: each test sets what it needs
 (Django 6.1 forbids EMAIL_* next to MAILERS and warns about them at start-up)."""
 
+import django
+
 SECRET_KEY = "tests-only"  # noqa: S105
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -11,5 +13,6 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 USE_TZ = True
 DEFAULT_FROM_EMAIL = "app@example.com"
 SERVER_EMAIL = "server@example.com"
-ADMINS = ["admin@example.org"]
+# Django 6.0 takes plain addresses; earlier versions need (name, address) pairs.
+ADMINS = ["admin@example.org"] if django.VERSION >= (6, 0) else [("Admin", "admin@example.org")]
 ROOT_URLCONF = "tests.django.urls"
