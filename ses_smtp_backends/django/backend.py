@@ -31,9 +31,12 @@ _MESSAGE_TAKES_POLICY = "policy" in inspect.signature(EmailMessage.message).para
 
 def message_bytes(message: EmailMessage) -> bytes:
     """The message as Django's own SMTP backend would transmit it, on each version."""
+    data: bytes
     if _MESSAGE_TAKES_POLICY:
-        return message.message(policy=email.policy.SMTP).as_bytes()  # type: ignore[call-arg]
-    return message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        data = message.message(policy=email.policy.SMTP).as_bytes()
+    else:
+        data = message.message().as_bytes(linesep="\r\n")
+    return data
 
 
 def addr_spec(address: Any) -> str:
@@ -185,8 +188,8 @@ class EmailBackend(BaseEmailBackend):
         return True
 
     def _record(self, message: EmailMessage, receipt: Receipt) -> None:
-        message.ses_message_id = receipt.message_id  # type: ignore[attr-defined]
-        message.ses_receipt = receipt  # type: ignore[attr-defined]
+        message.ses_message_id = receipt.message_id
+        message.ses_receipt = receipt
         if receipt.refused:
             log.warning(
                 "SES accepted message %s but refused %d recipient(s): %s",

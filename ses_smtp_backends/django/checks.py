@@ -49,7 +49,9 @@ def check_ses_smtp_backends(app_configs: Any = None, **kwargs: Any) -> list[chec
             config = resolve(options, alias)
         except ImproperlyConfigured as error:
             found.append(
-                checks.Error(str(error), hint=_hint_for(str(error)), obj=where, id="ses_smtp_backends.E001")
+                checks.Error(
+                    str(error), hint=_hint_for(str(error)), obj=where, id="ses_smtp_backends.E001"
+                )
             )
             continue
         found.extend(_warnings(config, where))
@@ -59,7 +61,7 @@ def check_ses_smtp_backends(app_configs: Any = None, **kwargs: Any) -> list[chec
 def _hint_for(message: str) -> str | None:
     if "IAM secret access key" in message:
         return (
-            "Use the SMTP password derived for the region (python -c \"from ses_smtp_backends "
+            'Use the SMTP password derived for the region (python -c "from ses_smtp_backends '
             'import smtp_password; print(smtp_password(SECRET, REGION))"), or set '
             "aws_secret_access_key and let the backend derive it."
         )

@@ -106,7 +106,9 @@ def _ses_smtp_setting() -> dict[str, Any]:
     unknown = sorted(set(value) - {name.upper() for name in OPTIONS})
     if unknown:
         valid = ", ".join(name.upper() for name in OPTIONS)
-        raise ImproperlyConfigured(f"SES_SMTP has unknown key(s) {', '.join(unknown)}; valid keys: {valid}")
+        raise ImproperlyConfigured(
+            f"SES_SMTP has unknown key(s) {', '.join(unknown)}; valid keys: {valid}"
+        )
     return dict(value)
 
 
@@ -116,5 +118,5 @@ def _where_to_add(option: str, alias: str | None) -> str:
 
 def _configuration_error(message: str, alias: str | None) -> ImproperlyConfigured:
     if alias is not None:
-        return InvalidMailer(message, alias=alias)  # type: ignore[call-arg]
+        return InvalidMailer(message, alias=alias)
     return ImproperlyConfigured(message)

@@ -16,7 +16,7 @@ from ..replies import ReplyKind
 try:  # Django 6.1+: the error for a bad MAILERS entry
     from django.core.mail import InvalidMailer
 except ImportError:  # older Django has no MAILERS
-    InvalidMailer = ImproperlyConfigured  # type: ignore[misc,assignment]
+    InvalidMailer = ImproperlyConfigured
 
 
 class SESAuthenticationConfigurationError(SESAuthenticationError, ImproperlyConfigured):
@@ -34,7 +34,8 @@ class SESTLSConfigurationError(SESPermanentError, ImproperlyConfigured):
 def for_django(error: SESError) -> SESError:
     """The same error, as the class that is also ``ImproperlyConfigured`` when it is one
     of the configuration family; other errors are returned as they are."""
-    if isinstance(error, ImproperlyConfigured):
+    already_converted: bool = isinstance(error, ImproperlyConfigured)
+    if already_converted:
         return error
     if isinstance(error, SESAuthenticationError):
         cls: type[SESError] = SESAuthenticationConfigurationError

@@ -3,7 +3,7 @@
 
 import django
 
-SECRET_KEY = "tests-only"  # noqa: S105
+SECRET_KEY = "tests-only"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",

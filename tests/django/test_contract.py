@@ -13,7 +13,10 @@ MODES = [
     "legacy",
     pytest.param(
         "mailers",
-        marks=[pytest.mark.mailers, pytest.mark.skipif(not HAS_MAILERS, reason="MAILERS is Django 6.1+")],
+        marks=[
+            pytest.mark.mailers,
+            pytest.mark.skipif(not HAS_MAILERS, reason="MAILERS is Django 6.1+"),
+        ],
     ),
 ]
 
@@ -25,11 +28,20 @@ def mode(request, settings, ses_simulator, fake_time):
         request.getfixturevalue("ses_settings")
         return lambda **kwargs: EmailBackend(**kwargs)
     settings.MAILERS = {"default": {"BACKEND": BACKEND, "OPTIONS": mailers_options(ses_simulator)}}
-    return lambda **kwargs: mail.mailers.create_connection("default") if not kwargs else EmailBackend(alias="default", **{**mailers_options(ses_simulator), **kwargs})
+    return lambda **kwargs: (
+        mail.mailers.create_connection("default")
+        if not kwargs
+        else EmailBackend(alias="default", **{**mailers_options(ses_simulator), **kwargs})
+    )
 
 
 def message(**overrides):
-    fields = {"subject": "Subject", "body": "Body", "from_email": "app@example.com", "to": ["user@example.org"]}
+    fields = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": "app@example.com",
+        "to": ["user@example.org"],
+    }
     fields.update(overrides)
     return EmailMessage(**fields)
 
@@ -53,7 +65,11 @@ def test_unicode(mode, ses_simulator):
     assert mode().send_messages([sent]) == 1
     [stored] = ses_simulator.messages
     assert stored.envelope_from == "app@example.com"
-    assert stored.recipients == ("user@xn--bcher-kva.example", "cc@example.org", "hidden@example.org")
+    assert stored.recipients == (
+        "user@xn--bcher-kva.example",
+        "cc@example.org",
+        "hidden@example.org",
+    )
     assert stored.message["Subject"] == "Grüße ☃"
     assert "Ünïcödé body ✓" in stored.message.get_content()
     assert b"hidden@example.org" not in stored.data

@@ -59,7 +59,9 @@ def test_throttling_is_retried_on_the_ladder(ses_settings, ses_simulator, fake_t
     assert len(ses_simulator.messages) == 1
 
 
-def test_default_budget_is_one_climb_of_the_ladder(ses_settings, ses_simulator, fake_time, received):
+def test_default_budget_is_one_climb_of_the_ladder(
+    ses_settings, ses_simulator, fake_time, received
+):
     ses_simulator.inject(THROTTLED, at="END_OF_DATA", times=10)
     with pytest.raises(SESRetriesExhausted) as exhausted:
         mail.send_mail("Hi", "Body", "app@example.com", ["user@example.org"])
@@ -86,7 +88,9 @@ def test_permanent_error_is_raised_at_once(ses_settings, ses_simulator, fake_tim
     assert received[0][1]["error"] is rejected.value
 
 
-def test_fail_silently_swallows_send_errors_but_logs_them(ses_settings, ses_simulator, caplog, received):
+def test_fail_silently_swallows_send_errors_but_logs_them(
+    ses_settings, ses_simulator, caplog, received
+):
     with caplog.at_level(logging.WARNING, logger="ses_smtp_backends"):
         sent = mail.send_mail(
             "Hi", "Body", "news@unverified.example", ["user@example.org"], fail_silently=True
@@ -119,9 +123,13 @@ def test_untrusted_certificate_is_improperly_configured(ses_settings, ses_simula
     assert fake_time.sleeps == []
 
 
-def test_partial_refusal_counts_the_message_and_reports_the_refused(ses_settings, ses_simulator, caplog):
+def test_partial_refusal_counts_the_message_and_reports_the_refused(
+    ses_settings, ses_simulator, caplog
+):
     ses_simulator.inject("553 <first@example.org> address unknown", at="RCPT")
-    sent = EmailMessage("Hi", "Body", "app@example.com", ["first@example.org", "second@example.org"])
+    sent = EmailMessage(
+        "Hi", "Body", "app@example.com", ["first@example.org", "second@example.org"]
+    )
     with caplog.at_level(logging.WARNING, logger="ses_smtp_backends"):
         assert sent.send() == 1
     assert list(sent.ses_receipt.refused) == ["first@example.org"]

@@ -7,10 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...exceptions import SESError
-from ...sender import Sender
-from ..conf import resolve
-from ..exceptions import for_django
+from ....exceptions import SESError
+from ....sender import Sender
+from ...conf import resolve
+from ...exceptions import for_django
 
 
 class Command(BaseCommand):
@@ -23,12 +23,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--using", help="MAILERS alias to check (default: 'default')")
         parser.add_argument("--send-to", metavar="ADDRESS", help="also send a test message here")
-        parser.add_argument("--from", dest="from_email", help="sender (default: DEFAULT_FROM_EMAIL)")
+        parser.add_argument(
+            "--from", dest="from_email", help="sender (default: DEFAULT_FROM_EMAIL)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         alias, backend_options = self._backend_options(options["using"])
         config = resolve(backend_options, alias)
-        self.stdout.write(f"Endpoint: {config.host}:{config.port} ({config.tls}), region {config.region}")
+        self.stdout.write(
+            f"Endpoint: {config.host}:{config.port} ({config.tls}), region {config.region}"
+        )
         with Sender(config) as sender:
             try:
                 sender.open()
@@ -39,7 +43,9 @@ class Command(BaseCommand):
                         [options["send_to"]],
                         self._test_message(options),
                     )
-                    self.stdout.write(self.style.SUCCESS(f"Sent: SES message ID {receipt.message_id}"))
+                    self.stdout.write(
+                        self.style.SUCCESS(f"Sent: SES message ID {receipt.message_id}")
+                    )
             except SESError as error:
                 error = for_django(error)
                 self.stderr.write(f"{type(error).__name__}: {error.reply}")
