@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "ses_smtp_backends"
 # The core is every module at the package's top level except the adapters and tools.
 NOT_CORE = {
@@ -68,10 +70,17 @@ def test_package_imports_with_frameworks_and_simulator_absent():
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_simulator_without_its_extra_says_what_to_install():
-    code = "import sys; sys.modules['aiosmtpd'] = None; import ses_smtp_backends.simulator"
+@pytest.mark.parametrize(
+    ("module", "blocked", "extra"),
+    [
+        ("ses_smtp_backends.simulator", "aiosmtpd", "simulator"),
+        ("ses_smtp_backends.django", "django", "django"),
+    ],
+)
+def test_an_adapter_without_its_extra_says_what_to_install(module, blocked, extra):
+    code = f"import sys; sys.modules[{blocked!r}] = None; import {module}"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode != 0
-    assert 'pip install "ses-smtp-backends[simulator]"' in result.stderr
+    assert f'pip install "ses-smtp-backends[{extra}]"' in result.stderr

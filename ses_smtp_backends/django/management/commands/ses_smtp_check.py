@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....exceptions import SESError
 from ....sender import Sender
+from ...backend import addr_spec
 from ...conf import resolve
 from ...exceptions import for_django
 
@@ -38,10 +39,9 @@ class Command(BaseCommand):
                 sender.open()
                 self.stdout.write(self.style.SUCCESS("Connected, TLS verified, authenticated."))
                 if options["send_to"]:
+                    from_email = options["from_email"] or settings.DEFAULT_FROM_EMAIL
                     receipt = sender.send(
-                        options["from_email"] or settings.DEFAULT_FROM_EMAIL,
-                        [options["send_to"]],
-                        self._test_message(options),
+                        addr_spec(from_email), [options["send_to"]], self._test_message(options)
                     )
                     self.stdout.write(
                         self.style.SUCCESS(f"Sent: SES message ID {receipt.message_id}")
