@@ -1,5 +1,7 @@
 """System checks (manage.py check) and the ses_smtp_check management command."""
 
+import io
+
 import pytest
 from django.core import checks
 from django.core.management import CommandError, call_command
@@ -78,43 +80,53 @@ def test_checks_cover_every_mailers_entry(settings, ses_simulator):
     assert "unknown OPTIONS colour" in found[1][1]
 
 
-def test_command_connects_and_reports(ses_settings, ses_simulator, capsys):
-    call_command("ses_smtp_check")
-    out = capsys.readouterr().out
+def run_command(*args):
+    """call_command with its own output streams (Django 4.2's OutputWrapper must not outlive
+    pytest's capture)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("ses_smtp_check", *args, stdout=out, stderr=err)
+    finally:
+        run_command.out, run_command.err = out.getvalue(), err.getvalue()
+    return out.getvalue()
+
+
+def test_command_connects_and_reports(ses_settings, ses_simulator):
+    out = run_command()
     assert f"Endpoint: 127.0.0.1:{ses_simulator.port} (starttls), region us-east-1" in out
     assert "Connected, TLS verified, authenticated." in out
     assert ses_simulator.logins == 1
     assert ses_simulator.messages == []
 
 
-def test_command_sends_a_test_message(ses_settings, ses_simulator, capsys):
-    call_command("ses_smtp_check", "--send-to", "success@simulator.amazonses.com")
+def test_command_sends_a_test_message(ses_settings, ses_simulator):
+    out = run_command("--send-to", "success@simulator.amazonses.com")
     [stored] = ses_simulator.messages
-    assert f"Sent: SES message ID {stored.message_id}" in capsys.readouterr().out
+    assert f"Sent: SES message ID {stored.message_id}" in out
     assert stored.envelope_from == "app@example.com"
 
 
-def test_command_permanent_failure_exits_1_with_the_hint(ses_settings, ses_simulator, capsys):
+def test_command_permanent_failure_exits_1_with_the_hint(ses_settings, ses_simulator):
     ses_settings.EMAIL_HOST_PASSWORD = "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWLX"
     with pytest.raises(CommandError) as failed:
-        call_command("ses_smtp_check")
+        run_command()
     assert failed.value.returncode == 1
-    err = capsys.readouterr().err
+    err = run_command.err
     assert "535 Authentication Credentials Invalid" in err
     assert "Hint: SMTP credentials are not IAM keys" in err
 
 
-def test_command_transient_failure_exits_2(ses_settings, ses_simulator, capsys):
+def test_command_transient_failure_exits_2(ses_settings, ses_simulator):
     ses_simulator.inject(SESReplies.TOO_MANY_CONNECTIONS, at="CONNECT")
     with pytest.raises(CommandError) as failed:
-        call_command("ses_smtp_check")
+        run_command()
     assert failed.value.returncode == 2
-    assert "421 Too many concurrent SMTP connections" in capsys.readouterr().err
+    assert "421 Too many concurrent SMTP connections" in run_command.err
 
 
 @pytest.mark.mailers
 @pytest.mark.skipif(not HAS_MAILERS, reason="MAILERS is Django 6.1+")
-def test_command_checks_a_mailers_alias(settings, ses_simulator, capsys):
+def test_command_checks_a_mailers_alias(settings, ses_simulator):
     settings.MAILERS = {
         "default": {
             "BACKEND": BACKEND,
@@ -122,7 +134,6 @@ def test_command_checks_a_mailers_alias(settings, ses_simulator, capsys):
         },
         "sim": {"BACKEND": BACKEND, "OPTIONS": mailers_options(ses_simulator)},
     }
-    call_command("ses_smtp_check", "--using", "sim")
-    assert "Connected" in capsys.readouterr().out
+    assert "Connected" in run_command("--using", "sim")
     with pytest.raises(CommandError, match="MAILERS has no 'nope' entry"):
-        call_command("ses_smtp_check", "--using", "nope")
+        run_command("--using", "nope")
