@@ -6,7 +6,6 @@ import smtplib
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
 
 from ses_smtp_backends import SESIdentityNotVerifiedError, SESRetriesExhausted
 from ses_smtp_backends.django import signals
@@ -124,17 +123,47 @@ def test_untrusted_certificate_is_improperly_configured(ses_settings, ses_simula
 
 
 def test_partial_refusal_counts_the_message_and_reports_the_refused(
-    ses_settings, ses_simulator, caplog
+    ses_settings, ses_simulator, caplog, received
 ):
     ses_simulator.inject("553 <first@example.org> address unknown", at="RCPT")
-    sent = EmailMessage(
-        "Hi", "Body", "app@example.com", ["first@example.org", "second@example.org"]
-    )
     with caplog.at_level(logging.WARNING, logger="ses_smtp_backends"):
-        assert sent.send() == 1
-    assert list(sent.ses_receipt.refused) == ["first@example.org"]
+        sent = mail.send_mail(
+            "Hi", "Body", "app@example.com", ["first@example.org", "second@example.org"]
+        )
+    assert sent == 1
+    [(name, kwargs)] = received
+    assert name == "sent"
+    assert list(kwargs["receipt"].refused) == ["first@example.org"]
+    assert kwargs["receipt"].recipients == ("second@example.org",)
     assert "refused 1 recipient(s)" in caplog.text
     assert ses_simulator.messages[0].recipients == ("second@example.org",)
+
+
+@pytest.mark.parametrize(
+    ("reply", "at", "error_class"),
+    [
+        ("554 Access denied: User arn:aws:iam::123456789012:user/app is not authorized to perform "
+         "ses:SendRawEmail on resource arn:aws:ses:us-east-1:123456789012:identity/example.com",
+         "END_OF_DATA", "SESAccessDeniedConfigurationError"),
+        (SESReplies.ACCOUNT_NOT_SUBSCRIBED, "AUTH", "SESAuthenticationConfigurationError"),
+        (SESReplies.TLS_REQUIRED, "AUTH", "SESAuthenticationConfigurationError"),
+    ],
+)  # fmt: skip
+def test_permission_family_is_improperly_configured(
+    ses_settings, ses_simulator, fake_time, reply, at, error_class
+):
+    ses_simulator.inject(reply, at=at, times=2)  # smtplib tries AUTH PLAIN, then LOGIN
+    with pytest.raises(ImproperlyConfigured) as raised:
+        mail.send_mail("Hi", "Body", "app@example.com", ["user@example.org"])
+    assert type(raised.value).__name__ == error_class
+    assert isinstance(raised.value, smtplib.SMTPException)
+    assert fake_time.sleeps == []
+
+
+def test_transient_errors_are_not_improperly_configured(ses_settings, ses_simulator, fake_time):
+    ses_simulator.inject(SESReplies.TEMPORARY_AUTHENTICATION_FAILURE, at="AUTH", times=2)
+    assert mail.send_mail("Hi", "Body", "app@example.com", ["user@example.org"]) == 1
+    assert fake_time.sleeps == [5]
 
 
 def test_mail_admins(ses_settings, ses_simulator):
