@@ -24,7 +24,7 @@ from .endpoints import endpoint_for, tls_mode_for_port, validate_region
 from .exceptions import SESConfigurationError
 from .retry import RetryPolicy
 
-__all__ = ["SESConfig"]
+__all__ = ["SESConfig", "config_from_options"]
 
 _TLS_MODES = ("starttls", "implicit", "none")
 _SES_HOST = re.compile(r"email-smtp(?:-fips)?\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
@@ -257,3 +257,30 @@ def _check(check: Any, name: str) -> None:
         check()
     except ValueError as error:
         raise SESConfigurationError(name, str(error)) from None
+
+
+def config_from_options(options: Mapping[str, Any], default_retry: RetryPolicy) -> SESConfig:
+    """Build an SESConfig from the option names the adapters share with Django and
+    Flask-Mail: ``use_tls`` / ``use_ssl`` instead of ``tls``, and ``max_elapsed`` refining
+    ``retry`` (a policy or a dict of its fields; ``default_retry`` when absent).
+
+    ``use_tls=False`` said explicitly, without ``use_ssl``, asks for plaintext, which
+    SESConfig allows only for a loopback test server.
+    """
+    values = dict(options)
+    use_tls, use_ssl = values.pop("use_tls", None), values.pop("use_ssl", None)
+    if use_tls and use_ssl:
+        raise SESConfigurationError(
+            "tls", "use_tls (STARTTLS, port 587) and use_ssl (TLS, port 465) exclude each other"
+        )
+    if use_ssl:
+        values["tls"] = "implicit"
+    elif use_tls:
+        values["tls"] = "starttls"
+    elif use_tls is not None:
+        values["tls"] = "none"
+    retry = RetryPolicy.from_value(values.pop("retry", None) or default_retry)
+    if values.get("max_elapsed") is not None:
+        retry = dataclasses.replace(retry, max_elapsed=values.pop("max_elapsed"))
+    values.pop("max_elapsed", None)
+    return SESConfig(retry=retry, **values)

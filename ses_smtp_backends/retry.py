@@ -112,6 +112,12 @@ class RetryPolicy:
         return cls()
 
     @classmethod
+    def interactive(cls) -> RetryPolicy:
+        """One climb of the ladder (5, 10, 30 s; ``max_elapsed`` 45 s), for code a person is
+        waiting on, such as a web request: the adapters' synchronous default."""
+        return cls(max_elapsed=45)
+
+    @classmethod
     def never(cls) -> RetryPolicy:
         """One attempt only: transient failures raise ``SESRetriesExhausted`` at once."""
         return cls(max_attempts=1)

@@ -8,21 +8,16 @@ that the project set explicitly, then this library's defaults.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from ..config import SESConfig
+from ..config import SESConfig, config_from_options
 from ..exceptions import SESConfigurationError
 from ..retry import RetryPolicy
 from .exceptions import InvalidMailer
-
-#: Django's synchronous default: one climb of SES's ladder (5, 10, 30 s), so a web request
-#: is not held for 20 minutes. Raise it, or send in the background, for more patience.
-DJANGO_RETRY = RetryPolicy(max_elapsed=45)
 
 #: Options this backend takes (constructor keywords, MAILERS OPTIONS, SES_SMTP keys).
 OPTIONS = (
@@ -59,7 +54,7 @@ def resolve(explicit: Mapping[str, Any], alias: str | None) -> SESConfig:
                 values[name], sources[name] = value, source
                 break
     try:
-        return _config(values)
+        return config_from_options(values, RetryPolicy.interactive())
     except SESConfigurationError as error:
         field = error.key.split(".")[0] if error.key.startswith("retry.") else error.key
         option = _OPTION_FOR_FIELD.get(error.key, _OPTION_FOR_FIELD.get(field, field))
@@ -79,24 +74,6 @@ def _candidates(
     setting = EMAIL_SETTINGS.get(name)
     if setting is not None and settings.is_overridden(setting):
         yield setting, getattr(settings, setting)
-
-
-def _config(values: dict[str, Any]) -> SESConfig:
-    use_tls, use_ssl = values.pop("use_tls", None), values.pop("use_ssl", None)
-    if use_tls and use_ssl:
-        raise SESConfigurationError(
-            "tls", "use_tls (STARTTLS, port 587) and use_ssl (TLS, port 465) exclude each other"
-        )
-    if use_ssl:
-        values["tls"] = "implicit"
-    elif use_tls:
-        values["tls"] = "starttls"
-    elif use_tls is not None:  # explicitly False: plaintext, allowed for loopback only
-        values["tls"] = "none"
-    retry = RetryPolicy.from_value(values.pop("retry", None) or DJANGO_RETRY)
-    if "max_elapsed" in values:
-        retry = dataclasses.replace(retry, max_elapsed=values.pop("max_elapsed"))
-    return SESConfig(retry=retry, **values)
 
 
 def _ses_smtp_setting() -> dict[str, Any]:
