@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 pytest_plugins = ["pytester"]
 
 # Adapter tests need their framework; environments without it skip those folders.
-collect_ignore = [folder for folder in ("django",) if importlib.util.find_spec(folder) is None]
+collect_ignore = [
+    folder
+    for folder, module in (("django", "django"), ("flask", "flask_mail"))
+    if importlib.util.find_spec(module) is None
+]
 if "django" not in collect_ignore:
     # Set Django up here, before pytest-django's pytest_configure looks for it; an ini
     # DJANGO_SETTINGS_MODULE would break the environments that have no Django.
