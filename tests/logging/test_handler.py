@@ -84,6 +84,7 @@ def test_dictconfig_switch_from_smtphandler_by_changing_only_the_class(
     }
     config = {
         "version": 1,
+        "disable_existing_loggers": False,  # the other tests' loggers must keep working
         "handlers": {"mail": handler_config},
         "loggers": {"tests.logging.dict": {"handlers": ["mail"]}},
     }
