@@ -146,6 +146,10 @@ class RetryPolicy:
             "retry", f"{value!r}: give a RetryPolicy, a dict of its fields, or None"
         )
 
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """A copy with ``changes`` (the policy is immutable)."""
+        return dataclasses.replace(self, **changes)
+
     def should_retry(self, error: BaseException | None) -> bool:
         return is_retryable(error, retry_ambiguous=self.retry_ambiguous)
 

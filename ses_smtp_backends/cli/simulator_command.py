@@ -1,4 +1,4 @@
-"""The ``ses-smtp`` command (also ``python -m ses_smtp_backends``)."""
+"""``ses-smtp simulator``: run the SES simulator in the foreground."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main"]
 
-
-def _simulator_parser(subcommands: Any) -> None:
+def add_parser(subcommands: Any) -> None:
     parser = subcommands.add_parser(
         "simulator",
         help="run the SES SMTP simulator in the foreground",
@@ -54,7 +51,7 @@ def _simulator_parser(subcommands: Any) -> None:
 
 def _run_simulator(args: argparse.Namespace) -> int:
     try:
-        from .simulator import SESSimulator
+        from ..simulator import SESSimulator
     except ImportError as error:
         print(f"ses-smtp simulator: {error}", file=sys.stderr)
         return 2
@@ -121,37 +118,3 @@ def _settings_text(simulator: Any, s: dict[str, Any]) -> str:
             "Press Ctrl-C to stop.",
         ]
     )
-
-
-def _demo_parser(subcommands: Any) -> None:
-    parser = subcommands.add_parser(
-        "demo",
-        help="show SES's behaviours on the embedded simulator",
-        description="Start the SES simulator in-process and walk through how SES answers.",
-    )
-    parser.set_defaults(run=lambda args: _run_demo())
-
-
-def _run_demo() -> int:
-    from .demo import run_demo
-
-    return run_demo()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ses-smtp", description="Tools for sending mail through the Amazon SES SMTP interface."
-    )
-    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _demo_parser(subcommands)
-    _simulator_parser(subcommands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "run"):
-        parser.print_help()
-        return 2
-    return int(args.run(args))

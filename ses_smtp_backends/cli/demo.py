@@ -19,11 +19,11 @@ SCALE = 1000
 def run_demo(out: Callable[[str], None] = print) -> int:
     """Start the simulator in-process and show a send, retries and a permanent error."""
     try:
-        from .simulator import SESReplies, SESSimulator
+        from ..simulator import SESReplies, SESSimulator
     except ImportError as error:
         out(f"ses-smtp demo: {error}")
         return 2
-    from . import Hooks, Sender, SESConfig, SESError
+    from .. import Hooks, Sender, SESConfig, SESError
 
     table: list[tuple[str, str, str]] = []
 
