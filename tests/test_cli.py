@@ -1,5 +1,6 @@
 """The ``ses-smtp`` command, run as a real subprocess."""
 
+import importlib.util
 import os
 import re
 import signal
@@ -80,4 +81,19 @@ def test_demo_sends_retries_and_raises_through_the_library():
         assert wait in out
     assert "Daily message quota exceeded -> wait 1200 s" in out
     assert "raised SESIdentityNotVerifiedError" in out
-    assert "The simulator stored 3 message(s)" in out
+    table = out[out.index("step  path") :].splitlines()
+    assert [line.split()[:4] for line in table[1:5]] == [
+        ["1", "core", "sent", "1"],
+        ["2", "core", "sent", "after"],
+        ["3", "core", "sent", "after"],
+        ["4", "core", "raised", "1"],
+    ]
+    rows = {line.split()[1]: line for line in table[5:8]}
+    assert set(rows) == {"Django", "Flask", "logging"}
+    for name in ("Django", "Flask"):
+        installed = (
+            importlib.util.find_spec(name.lower() if name == "Django" else "flask_mail") is not None
+        )
+        assert ("sent after retries   2" in rows[name]) == installed
+        assert ("skipped" in rows[name]) != installed
+    assert "sent after retries   2" in rows["logging"]

@@ -7,6 +7,8 @@ import email.message
 import getpass
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ from ..sender import Hooks, Sender
 
 #: Exit statuses of check and send.
 OK, PERMANENT, TRANSIENT = 0, 1, 2
+
+#: How ``send`` waits between retries; tests replace it.
+sleep: Callable[[float], None] = time.sleep
 
 
 def add_parsers(subcommands: Any) -> None:
@@ -170,7 +175,7 @@ def run_send(args: argparse.Namespace) -> int:
 
     print(_describe(config))
     try:
-        with Sender(config, hooks=Hooks(on_retry=on_retry)) as sender:
+        with Sender(config, hooks=Hooks(on_retry=on_retry), sleep=sleep) as sender:
             receipt = sender.send_message(message)
     except SESError as error:
         return _failed(error)
