@@ -75,7 +75,7 @@ class Reply:
         return f"{self.code} {self.text}" if self.code != NO_REPLY else self.text
 
 
-_DERIVE = "derive the password with ses_smtp_backends.smtp_password(secret, region)"
+_DERIVE = "derive the password with `ses-smtp password --region REGION`"
 
 # (code, phrase the text starts with or contains, kind, hint); first match wins. Phrases are
 # lower case, without the trailing period. Order matters where phrases overlap (SigV2).
@@ -110,7 +110,7 @@ _CATALOGUE: tuple[tuple[int, str, ReplyKind, str], ...] = (
     (535, "", ReplyKind.INVALID_CREDENTIALS,
      "SMTP credentials are not IAM keys: use the access key ID as the username and, as the "
      "password, the SMTP password derived from the secret access key for this region "
-     "(ses_smtp_backends.smtp_password)."),
+     "(`ses-smtp password --region REGION`, or ses_smtp_backends.smtp_password)."),
     (552, "message is too long", ReplyKind.MESSAGE_TOO_LONG,
      "The message is over SES's 40 MB limit after encoding; send smaller attachments."),
     (553, "", ReplyKind.INVALID_ADDRESS,
