@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.utils import parseaddr
 from typing import Any
 
@@ -138,11 +138,28 @@ class SESConnection(flask_mail.Connection):
         super().__init__(mail)  # type: ignore[arg-type]
         self.state = mail
         self._current = threading.local()
+        self._count_lock = threading.Lock()
 
     def __enter__(self) -> SESConnection:
         self.num_emails = 0
         self.host = None if self.state.suppress else self._new_sender()
         return self
+
+    def send_many(self, messages: Sequence[flask_mail.Message]) -> None:
+        """Send ``messages`` over up to ``SES_SMTP_MAX_CONNECTIONS`` sessions in parallel,
+        under the shared rate limit. Every message is attempted; the first failure is raised
+        afterwards. Each sent message gets ``ses_message_id`` and ``ses_receipt``."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def one(message: flask_mail.Message) -> None:
+            with app.app_context():
+                self.send(message)
+
+        if self.host is None:
+            for message in messages:
+                one(message)
+        else:
+            self.host.run_parallel(one, messages)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.host is not None:
@@ -175,11 +192,13 @@ class SESConnection(flask_mail.Connection):
         if self.host is not None:
             self._transmit(app, message, envelope_from)
         flask_mail.email_dispatched.send(app, message=message)
-        self.num_emails += 1
-        if self.num_emails == self.state.max_emails:
-            self.num_emails = 0
-            if self.host is not None:  # MAIL_MAX_EMAILS: start a new SES session
-                self.host.close()
+        with self._count_lock:
+            self.num_emails += 1
+            renew = self.num_emails == self.state.max_emails
+            if renew:
+                self.num_emails = 0
+        if renew and self.host is not None:  # MAIL_MAX_EMAILS: start new SES sessions
+            self.host.close()
 
     def _transmit(
         self, app: Flask, message: flask_mail.Message, envelope_from: str | tuple[str, str] | None
@@ -246,6 +265,12 @@ class SESMail(flask_mail.Mail):
         if "ses-smtp" not in app.cli.commands:
             app.cli.add_command(ses_smtp_cli)
         return state
+
+    def send_many(self, messages: Sequence[flask_mail.Message]) -> None:
+        """Send ``messages`` in parallel over one pool of SES sessions (see
+        :meth:`SESConnection.send_many`)."""
+        with self.connect() as connection:
+            connection.send_many(messages)
 
     def connect(self) -> SESConnection:
         app = getattr(self, "app", None) or current_app

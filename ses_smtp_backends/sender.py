@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TypeVar
 
 from .config import SESConfig
 from .envelope import add_ses_headers, batches, clean_envelope, message_envelope
@@ -26,6 +27,9 @@ from .retry import call_with_retry
 from .transport import Transaction, Transport
 
 __all__ = ["Hooks", "Sender"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 
@@ -199,12 +203,19 @@ class Sender:
             except SESError as error:
                 return error
 
+        return self.run_parallel(one, items)
+
+    def run_parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[function(item) for item in items]`` on up to ``max_connections`` threads, in
+        input order. Every item is run; the first exception (in input order) is raised after
+        all are done. For adapters that send through this Sender item by item."""
         work = list(items)
         if self.config.max_connections == 1 or len(work) < 2:
-            return [one(item) for item in work]
+            return [function(item) for item in work]
         workers = min(self.config.max_connections, len(work))
         with ThreadPoolExecutor(workers, thread_name_prefix="ses-sender") as executor:
-            return list(executor.map(one, work))
+            futures = [executor.submit(function, item) for item in work]
+        return [future.result() for future in futures]
 
     def _send_batch(self, from_addr: str, recipients: list[str], data: bytes) -> Receipt:
         attempts = 0

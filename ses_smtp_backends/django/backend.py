@@ -153,13 +153,19 @@ class EmailBackend(BaseEmailBackend):
     # --- sending ---------------------------------------------------------------------------
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        """Send the messages; return how many SES accepted."""
+        """Send the messages; return how many SES accepted.
+
+        With ``max_connections`` above 1 the messages go out in parallel under the shared
+        rate limit; every one is attempted, and the first failure is raised afterwards
+        (unless ``fail_silently``).
+        """
         if not email_messages:
             return 0
         with self._lock:
             created = self._ensure_sender()
+            assert self._sender is not None
             try:
-                return sum(1 for message in email_messages if self._send(message))
+                return sum(self._sender.run_parallel(self._send, list(email_messages)))
             finally:
                 if created:
                     self.close()

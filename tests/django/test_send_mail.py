@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ses_smtp_backends import SESIdentityNotVerifiedError, SESRetriesExhausted
 from ses_smtp_backends.django import signals
-from ses_smtp_backends.simulator import SESReplies
+from ses_smtp_backends.simulator import SESReplies, SESSimulator
 
 THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
 
@@ -200,3 +200,44 @@ def test_admin_email_handler_never_raises_on_ses_errors(ses_settings, ses_simula
     finally:
         logger.removeHandler(handler)
     assert ses_simulator.messages == []
+
+
+def test_parallel_send_messages_under_max_connections(ses_settings, fake_time):
+    from django.core.mail import EmailMessage
+
+    from ses_smtp_backends.django import EmailBackend
+
+    with SESSimulator(latency=0.02) as slow:
+        client = slow.client_settings()
+        ses_settings.SES_SMTP = {
+            **ses_settings.SES_SMTP,
+            "PORT": client["port"],
+            "CAFILE": client["cafile"],
+            "MAX_CONNECTIONS": 4,
+        }
+        messages = [
+            EmailMessage("Hi", "Body", "app@example.com", [f"u{n}@example.org"]) for n in range(12)
+        ]
+        assert EmailBackend().send_messages(messages) == 12
+    assert sorted(m.recipients[0] for m in slow.messages) == sorted(
+        f"u{n}@example.org" for n in range(12)
+    )
+    assert 2 <= slow.connections_total <= 4  # parallel, never more sessions than allowed
+    assert {m.ses_message_id for m in messages} == {m.message_id for m in slow.messages}
+
+
+def test_parallel_send_attempts_every_message_then_raises_the_first_failure(
+    ses_settings, ses_simulator, fake_time
+):
+    from django.core.mail import EmailMessage
+
+    from ses_smtp_backends.django import EmailBackend
+
+    ses_settings.SES_SMTP = {**ses_settings.SES_SMTP, "MAX_CONNECTIONS": 3}
+    messages = [
+        EmailMessage("Hi", "Body", "app@example.com", [f"u{n}@example.org"]) for n in range(6)
+    ]
+    messages[2].from_email = "bad@unverified.example"
+    with pytest.raises(SESIdentityNotVerifiedError):
+        EmailBackend().send_messages(messages)
+    assert len(ses_simulator.messages) == 5

@@ -280,3 +280,24 @@ def test_cli_check_failure_exit_codes(app, mail, ses_simulator):
     permanent = app.test_cli_runner().invoke(args=["ses-smtp", "check"])
     assert (transient.exit_code, permanent.exit_code) == (2, 1)
     assert "Hint: SMTP credentials are not IAM keys" in permanent.output
+
+
+def test_send_many_in_parallel(fake_time):
+    with SESSimulator(latency=0.02) as slow:
+        app = make_app(slow, SES_SMTP_MAX_CONNECTIONS=4)
+        mail = SESMail(app)
+        with app.app_context():
+            messages = [hello(recipients=[f"u{n}@example.org"]) for n in range(12)]
+            mail.send_many(messages)
+    assert len(slow.messages) == 12
+    assert 2 <= slow.connections_total <= 4
+    assert {m.ses_message_id for m in messages} == {m.message_id for m in slow.messages}
+
+
+def test_send_many_suppressed_in_testing(ses_simulator, fake_time):
+    app = make_app(ses_simulator, TESTING=True, SES_SMTP_MAX_CONNECTIONS=4)
+    mail = SESMail(app)
+    with app.app_context(), mail.record_messages() as outbox:
+        mail.send_many([hello(), hello()])
+    assert len(outbox) == 2
+    assert ses_simulator.connections_total == 0
