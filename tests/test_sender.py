@@ -443,3 +443,19 @@ def test_open_and_close(ses_simulator, fake_time):
     while ses_simulator.open_connections and time.monotonic() < deadline:
         time.sleep(0.01)  # the server notices the QUIT asynchronously
     assert ses_simulator.open_connections == 0
+
+
+def test_run_parallel_runs_every_item_then_raises_the_first_error(ses_simulator, fake_time):
+    seen = []
+
+    def work(n):
+        seen.append(n)
+        if n in (2, 4):
+            raise ValueError(f"item {n}")
+        return n * 10
+
+    with Sender(config_for(ses_simulator, max_connections=3), sleep=fake_time.sleep) as sender:
+        assert sender.run_parallel(lambda n: n * 10, range(5)) == [0, 10, 20, 30, 40]
+        with pytest.raises(ValueError, match="item 2"):
+            sender.run_parallel(work, range(6))
+    assert sorted(seen) == [0, 1, 2, 3, 4, 5]

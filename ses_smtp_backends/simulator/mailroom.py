@@ -49,6 +49,7 @@ class Mailroom:
         max_message_size: int,
         max_connections: int | None,
         maildir: str | Path | None,
+        store: bool = True,
     ) -> None:
         self.region = region
         self._username = username.encode("utf-8")
@@ -65,6 +66,9 @@ class Mailroom:
         self.connections: set[SESProtocol] = set()
         self.connections_total = 0
         self.logins = 0
+        self.accepted_total = 0
+        self.throttled_total = 0
+        self.store = store
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir is not None else None
 
     # --- connections -------------------------------------------------------------------
@@ -149,6 +153,8 @@ class Mailroom:
             return SESReplies.not_verified(self.region, unverified)
         with self.lock:
             throttled = self.quota.spend(recipients)
+            if throttled is not None:
+                self.throttled_total += 1
         if throttled is not None:
             return throttled
 
@@ -166,8 +172,10 @@ class Mailroom:
             tags=parse_tags(ses_headers.get("x-ses-message-tags", "")),
         )
         with self.lock:
-            self.messages.append(stored)
-            for recipient in recipients:
+            self.accepted_total += 1
+            if self.store:
+                self.messages.append(stored)
+            for recipient in recipients if self.store else ():
                 self.events.extend(events_for(recipient, message_id))
             if self._maildir is not None:
                 self._maildir.add(stored.data)

@@ -48,7 +48,8 @@ class SESSimulator:
     ``tls`` is ``"starttls"`` (like ports 587/2587) or ``"implicit"`` (like 465/2465).
     In the sandbox, recipients must be verified too and the quotas default to SES's
     sandbox values (1 recipient per second, 200 per day). ``clock`` drives the quotas,
-    so tests can move time without sleeping.
+    so tests can move time without sleeping. ``store=False`` keeps only the count of
+    accepted messages (``accepted_total``), for long benchmarks.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class SESSimulator:
         latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         maildir: str | Path | None = None,
+        store: bool = True,
     ) -> None:
         validate_region(region)
         if tls not in ("starttls", "implicit"):
@@ -102,6 +104,7 @@ class SESSimulator:
             max_message_size=max_message_size,
             max_connections=max_connections,
             maildir=maildir,
+            store=store,
         )
         self._ca = trustme.CA()
         names = ["localhost", "127.0.0.1", "::1", endpoint_for(region)]
@@ -278,6 +281,18 @@ class SESSimulator:
         """Delivery, Bounce and Complaint events for accepted recipients (a copy)."""
         with self._mailroom.lock:
             return list(self._mailroom.events)
+
+    @property
+    def accepted_total(self) -> int:
+        """How many messages were accepted since start (counted even with ``store=False``)."""
+        with self._mailroom.lock:
+            return self._mailroom.accepted_total
+
+    @property
+    def throttled_total(self) -> int:
+        """How many 454 replies the quotas gave (injected faults not included)."""
+        with self._mailroom.lock:
+            return self._mailroom.throttled_total
 
     @property
     def connections_total(self) -> int:

@@ -112,3 +112,10 @@ def test_maildir_receives_every_accepted_message(tmp_path):
 def test_bad_arguments_say_what_to_fix(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         SESSimulator(**kwargs)
+
+
+def test_store_false_only_counts():
+    with SESSimulator(store=False) as ses, smtp_session(ses) as client:
+        for _ in range(3):
+            client.sendmail("sender@example.com", ["a@example.org"], MESSAGE)
+    assert (ses.accepted_total, ses.messages, ses.events) == (3, [], [])
