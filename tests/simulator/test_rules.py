@@ -168,6 +168,7 @@ def test_send_rate_counts_recipients_and_refills_with_time():
         454,
         b"Throttling failure: Maximum sending rate exceeded",
     )
+    assert ses.throttled_total == 1
     assert [m.recipients for m in ses.messages] == [
         ("a@example.org", "b@example.org"),
         ("c@example.org",),
