@@ -410,7 +410,7 @@ def test_rate_limit_keeps_under_the_account_rate(fake_time):
                 send(sender, to=[f"u{n}@example.org"])
     assert len(ses.messages) == 6
     assert not any(f.reply == THROTTLED for f in ses.faults.served)
-    assert sum(fake_time.sleeps) == pytest.approx(2.0)  # 6 recipients at 2/s after a 2-token burst
+    assert sum(fake_time.sleeps) == pytest.approx(2.5)  # 6 recipients at 2/s after a 1-token burst
 
 
 def test_bad_envelope_is_refused_before_connecting(ses_simulator, sender):

@@ -44,6 +44,15 @@ def add_parser(subcommands: Any) -> None:
         "--idle-timeout", type=float, default=10.0, help="seconds (default: %(default)s)"
     )
     parser.add_argument("--max-connections", type=int)
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds before every reply (a network round trip)",
+    )
+    parser.add_argument(
+        "--no-store", dest="store", action="store_false", help="count accepted mail, keep none"
+    )
     parser.add_argument("--maildir", help="also write every accepted message to this Maildir")
     parser.add_argument("--cafile", help="also copy the CA certificate clients must trust here")
     parser.set_defaults(run=_run_simulator)
@@ -67,6 +76,8 @@ def _run_simulator(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_connections=args.max_connections,
         maildir=args.maildir,
+        latency=args.latency,
+        store=args.store,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -2,7 +2,7 @@
 
 Both handlers talk to the SES simulator on loopback with 50 ms before every reply (a
 network round trip to SES). ``SMTPHandler`` sends inside ``emit()``; ``SESHandler`` only
-queues. Run: ``python bench/emit_latency.py`` (needs the ``simulator`` extra).
+queues. Run: ``python bench/logging_emit.py`` (needs the ``simulator`` extra).
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import save, table
 
 from ses_smtp_backends.logging import SESHandler
 from ses_smtp_backends.simulator import SESSimulator
@@ -37,12 +35,10 @@ def measure(handler: logging.Handler, count: int) -> list[float]:
     return timings
 
 
-def row(name: str, timings: list[float], extra: str) -> str:
+def summary(timings: list[float]) -> tuple[float, float]:
     ordered = sorted(timings)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    median = statistics.median(ordered)
-    cells = f"{len(timings):>7} | {median * 1000:>11.3f} | {p99 * 1000:>8.3f}"
-    return f"| {name:<12} | {cells} | {extra} |"
+    return statistics.median(ordered) * 1e6, p99 * 1e6
 
 
 def main() -> None:
@@ -70,12 +66,20 @@ def main() -> None:
         drain = time.perf_counter() - started
         our_mails = len(ses.messages)
 
+    smtp_median, smtp_p99 = summary(smtp_timings)
+    our_median, our_p99 = summary(our_timings)
+    rows = [
+        ["SMTPHandler", len(smtp_timings), f"{smtp_median:.0f}", f"{smtp_p99:.0f}", smtp_mails],
+        ["SESHandler", len(our_timings), f"{our_median:.1f}", f"{our_p99:.1f}", our_mails],
+    ]
     print(f"logger.error() latency, simulator answering after {LATENCY * 1000:.0f} ms per reply")
-    print()
-    print("| handler      | records | median (ms) | p99 (ms) | mails sent |")
-    print("|--------------|---------|-------------|----------|------------|")
-    print(row("SMTPHandler", smtp_timings, f"{smtp_mails} (one per record)"))
-    print(row("SESHandler", our_timings, f"{our_mails} (batched; close() took {drain:.2f} s)"))
+    print(table(["handler", "records", "median (us)", "p99 (us)", "mails sent"], rows))
+    print(f"SESHandler.close() delivered the batches in {drain:.2f} s.")
+    save("logging_emit", {
+        "latency_s": LATENCY,
+        "smtphandler": {"records": len(smtp_timings), "median_us": smtp_median, "p99_us": smtp_p99, "mails": smtp_mails},
+        "seshandler": {"records": len(our_timings), "median_us": our_median, "p99_us": our_p99, "mails": our_mails, "close_s": drain},
+    })  # fmt: skip
 
 
 if __name__ == "__main__":
