@@ -16,13 +16,26 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from .exceptions import SESInvalidAddressError
+from .exceptions import SESInvalidAddressError, SESInvalidMessageError, SESMessageTooLargeError
 from .replies import Reply, ReplyKind
 
-__all__ = ["MAX_RECIPIENTS", "add_ses_headers", "batches", "clean_envelope", "message_envelope"]
+__all__ = [
+    "MAX_LINE",
+    "MAX_MESSAGE_SIZE",
+    "MAX_RECIPIENTS",
+    "add_ses_headers",
+    "batches",
+    "check_message",
+    "clean_envelope",
+    "message_envelope",
+]
 
 #: SES refuses a message to more than 50 recipients (To + Cc + Bcc).
 MAX_RECIPIENTS = 50
+#: SES's size limit for SMTP, after encoding (SES_FACTS section 5).
+MAX_MESSAGE_SIZE = 40 * 1024 * 1024
+#: RFC 5322 section 2.1.1: a line is at most 998 octets plus CRLF.
+MAX_LINE = 998
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -79,6 +92,25 @@ def clean_envelope(from_addr: object, to_addrs: object) -> tuple[str, list[str]]
 def batches(recipients: Sequence[str], size: int = MAX_RECIPIENTS) -> Iterator[list[str]]:
     for start in range(0, len(recipients), size):
         yield list(recipients[start : start + size])
+
+
+def check_message(data: bytes) -> None:
+    """Refuse, before sending, a message SES would refuse after receiving all of it."""
+    if len(data) > MAX_MESSAGE_SIZE:
+        reply = Reply(
+            552, f"Message is too long ({len(data)} bytes; SES takes at most 40 MB).",
+            ReplyKind.MESSAGE_TOO_LONG, False, None,
+            "Send smaller attachments, or links to the files instead.",
+        )  # fmt: skip
+        raise SESMessageTooLargeError(reply, "refused before sending")
+    longest = max((len(line.rstrip(b"\r")) for line in data.split(b"\n")), default=0)
+    if longest > MAX_LINE:
+        reply = Reply(
+            554, f"a line of the message has {longest} octets; SMTP allows {MAX_LINE}",
+            ReplyKind.TRANSACTION_FAILED, False, None,
+            "Encode long lines (quoted-printable or base64), as email.message.EmailMessage does.",
+        )  # fmt: skip
+        raise SESInvalidMessageError(reply, "refused before sending")
 
 
 def add_ses_headers(data: bytes, configuration_set: str | None, tags: Mapping[str, str]) -> bytes:

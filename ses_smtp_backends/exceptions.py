@@ -28,6 +28,7 @@ __all__ = [
     "SESError",
     "SESIdentityNotVerifiedError",
     "SESInvalidAddressError",
+    "SESInvalidMessageError",
     "SESMessageRejectedError",
     "SESMessageTooLargeError",
     "SESPermanentError",
@@ -166,6 +167,11 @@ class SESInvalidAddressError(SESPermanentError, ValueError):
 
     Also a ``ValueError``: it is bad input, found before any byte is sent when possible.
     """
+
+
+class SESInvalidMessageError(SESPermanentError, ValueError):
+    """A message SES cannot take as built (a line over 998 octets, say), refused before any
+    byte is sent. Also a ``ValueError``: it is bad input."""
 
 
 class SESRecipientsRefused(SESPermanentError, smtplib.SMTPRecipientsRefused):

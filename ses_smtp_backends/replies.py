@@ -233,7 +233,8 @@ def classify_exception(error: BaseException) -> Reply:
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return _tls_failure(
             f"The server does not support a required extension: {error}",
-            "The server offered no STARTTLS; SES always does, so check the host and port.",
+            "The server did not start TLS; SES always does, so check the host and port (and "
+            "anything between you and SES that could strip STARTTLS).",
         )
     if isinstance(error, (smtplib.SMTPServerDisconnected, TimeoutError, socket.timeout)):
         return _connection_lost(str(error) or type(error).__name__)

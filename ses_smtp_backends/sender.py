@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from .config import SESConfig
-from .envelope import add_ses_headers, batches, clean_envelope, message_envelope
+from .envelope import add_ses_headers, batches, check_message, clean_envelope, message_envelope
 from .exceptions import SESConnectionError, SESError
 from .ratelimit import RateLimiter
 from .receipt import Receipt
@@ -155,6 +155,7 @@ class Sender:
         if not isinstance(data, bytes):
             raise TypeError(f"data must be bytes (the message as sent), not {type(data).__name__}")
         data = add_ses_headers(data, self.config.configuration_set, self.config.tags)
+        check_message(data)
         try:
             parts = [self._send_batch(envelope_from, batch, data) for batch in batches(recipients)]
         except SESError as error:

@@ -90,7 +90,14 @@ class Transport:
             if config.tls == "starttls":
                 if not smtp.has_extn("starttls"):
                     raise smtplib.SMTPNotSupportedError("STARTTLS is not offered")
-                self._expect(smtp.starttls(context=context), 220)
+                try:
+                    smtp.starttls(context=context)
+                except smtplib.SMTPResponseException as refused:
+                    # SES never refuses STARTTLS; something between us does. Credentials
+                    # must not follow in plaintext, and a retry would meet the same.
+                    raise smtplib.SMTPNotSupportedError(
+                        f"STARTTLS refused ({refused.smtp_code})"
+                    ) from refused
                 self._expect(smtp.ehlo(), 250)
             if config.tls != "none":  # AUTH only ever after TLS
                 smtp.login(config.smtp_username or "", config.smtp_password or "")

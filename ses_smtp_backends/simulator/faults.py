@@ -22,15 +22,22 @@ REPLY_STAGES = ("CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "END_OF_DATA"
 #: "AFTER_END_OF_DATA": the message is stored, then the connection drops before the reply.
 DROP_STAGES = (*REPLY_STAGES, "AFTER_END_OF_DATA")
 
-#: Transient faults that chaos mode picks from (None means a dropped connection).
+#: Transient faults that chaos mode picks from (None means a dropped connection): every
+#: transient reply SES gives, and drops.
 CHAOS_REPLIES: tuple[str | None, ...] = (
-    SESReplies.MAX_SEND_RATE_EXCEEDED,
-    SESReplies.LOCAL_PROCESSING_ERROR,
-    SESReplies.TEMPORARY_SERVICE_FAILURE,
     SESReplies.TOO_MANY_CONNECTIONS,
+    SESReplies.LOCAL_PROCESSING_ERROR,
+    SESReplies.TIMEOUT,
+    SESReplies.DAILY_QUOTA_EXCEEDED,
+    SESReplies.MAX_SEND_RATE_EXCEEDED,
+    SESReplies.SIGV2_RATE_EXCEEDED,
+    SESReplies.TEMPORARY_AUTHENTICATION_FAILURE,
+    SESReplies.TEMPORARY_SERVICE_FAILURE,
     None,
 )
-CHAOS_STAGES = ("MAIL", "RCPT", "END_OF_DATA")
+#: Where chaos strikes by default: before MAIL (the greeting), at every transaction step,
+#: and after the final dot (the message stored, the reply lost: a duplicate on retry).
+CHAOS_STAGES = ("CONNECT", "MAIL", "RCPT", "DATA", "END_OF_DATA", "AFTER_END_OF_DATA")
 
 _REPLY_LINE = re.compile(r"[2-5]\d\d( [^\r\n]*)?")
 
@@ -59,6 +66,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[_Scheduled]] = {stage: deque() for stage in DROP_STAGES}
         self._chaos_probability = 0.0
+        self._chaos_stages: tuple[str, ...] = CHAOS_STAGES
         self._random = random.Random(0)  # noqa: S311 - replayable chaos, not secrecy
         self.served: list[Fault] = []
 
@@ -76,11 +84,17 @@ class FaultPlan:
         with self._lock:
             self._queues[stage].append(_Scheduled(reply, times))
 
-    def set_chaos(self, probability: float, seed: int | None) -> None:
+    def set_chaos(
+        self, probability: float, seed: int | None, stages: tuple[str, ...] = CHAOS_STAGES
+    ) -> None:
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability={probability!r} must be between 0 and 1")
+        unknown = set(stages) - set(DROP_STAGES)
+        if unknown:
+            raise ValueError(f"stages {sorted(unknown)} are not among {', '.join(DROP_STAGES)}")
         with self._lock:
             self._chaos_probability = probability
+            self._chaos_stages = tuple(stages)
             self._random = random.Random(seed)  # noqa: S311 - replayable chaos, not secrecy
 
     def clear(self) -> None:
@@ -102,11 +116,13 @@ class FaultPlan:
                 if scheduled.remaining == 0:
                     queue.popleft()
             elif (
-                stage in CHAOS_STAGES
+                stage in self._chaos_stages
                 and self._chaos_probability > 0
                 and self._random.random() < self._chaos_probability
             ):
-                fault = Fault(stage, self._random.choice(CHAOS_REPLIES), chaos=True)
+                # After the final dot only a drop makes sense: the message is stored.
+                reply = None if stage == "AFTER_END_OF_DATA" else self._random.choice(CHAOS_REPLIES)
+                fault = Fault(stage, reply, chaos=True)
             if fault is not None:
                 self.served.append(fault)
             return fault

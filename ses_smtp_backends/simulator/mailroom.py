@@ -68,6 +68,8 @@ class Mailroom:
         self.logins = 0
         self.accepted_total = 0
         self.throttled_total = 0
+        self.protocol_errors = 0
+        self.rejected: list[tuple[str, tuple[str, ...], str]] = []
         self.store = store
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir is not None else None
 
@@ -131,6 +133,9 @@ class Mailroom:
         reply = self.accept(
             envelope.mail_from or "", envelope.rcpt_tos, envelope.original_content or b""
         )
+        if not reply.startswith("250"):
+            with self.lock:
+                self.rejected.append((envelope.mail_from or "", tuple(envelope.rcpt_tos), reply))
         if reply.startswith("250") and self.faults.take("AFTER_END_OF_DATA") is not None:
             server.drop()  # stored, but the client never learns it
         return reply
@@ -181,8 +186,13 @@ class Mailroom:
                 self._maildir.add(stored.data)
         return SESReplies.accepted(message_id)
 
+    def count_protocol_error(self) -> None:
+        with self.lock:
+            self.protocol_errors += 1
+
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
             self.events.clear()
+            self.rejected.clear()
         self.faults.clear()

@@ -113,6 +113,8 @@ class SESProtocol(SMTP):
             await asyncio.sleep(self._latency)
             if self.transport is None or self.transport.is_closing():
                 return
+        if text[:3] in ("500", "501", "502", "503"):
+            self.mailroom.count_protocol_error()
         await super().push(text)
         if hang_up and self.transport is not None:
             self.transport.close()

@@ -17,7 +17,7 @@ import trustme
 
 from ..credentials import smtp_password
 from ..endpoints import endpoint_for, validate_region
-from .faults import FaultPlan
+from .faults import CHAOS_STAGES, FaultPlan
 from .mailroom import Mailroom
 from .protocol import SESProtocol
 from .records import SimulatorEvent, StoredMessage
@@ -49,7 +49,8 @@ class SESSimulator:
     In the sandbox, recipients must be verified too and the quotas default to SES's
     sandbox values (1 recipient per second, 200 per day). ``clock`` drives the quotas,
     so tests can move time without sleeping. ``store=False`` keeps only the count of
-    accepted messages (``accepted_total``), for long benchmarks.
+    accepted messages (``accepted_total``), for long benchmarks. ``certificate_hosts``
+    replaces the names the certificate is issued for (to test hostname checking).
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class SESSimulator:
         clock: Callable[[], float] = time.monotonic,
         maildir: str | Path | None = None,
         store: bool = True,
+        certificate_hosts: Iterable[str] | None = None,
     ) -> None:
         validate_region(region)
         if tls not in ("starttls", "implicit"):
@@ -110,6 +112,8 @@ class SESSimulator:
         names = ["localhost", "127.0.0.1", "::1", endpoint_for(region)]
         if host not in names and host not in ("", "0.0.0.0", "::"):  # noqa: S104 - a name check
             names.append(host)
+        if certificate_hosts is not None:  # e.g. a wrong name, to test client verification
+            names = list(certificate_hosts)
         self._certificate = self._ca.issue_cert(*names)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -289,6 +293,20 @@ class SESSimulator:
             return self._mailroom.accepted_total
 
     @property
+    def rejected(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(envelope sender, recipients, reply) for every message refused at the end of
+        DATA by SES's rules (injected faults not included): to count attempts."""
+        with self._mailroom.lock:
+            return list(self._mailroom.rejected)
+
+    @property
+    def protocol_errors(self) -> int:
+        """Replies 500-503 given: commands out of order or malformed. A client that never
+        interleaves sessions or sends a malformed command keeps this at 0."""
+        with self._mailroom.lock:
+            return self._mailroom.protocol_errors
+
+    @property
     def throttled_total(self) -> int:
         """How many 454 replies the quotas gave (injected faults not included)."""
         with self._mailroom.lock:
@@ -339,11 +357,15 @@ class SESSimulator:
         """
         self._mailroom.faults.add(at, None, times)
 
-    def chaos(self, probability: float, seed: int | None = 0) -> None:
-        """Give a random transient fault (454, 451, 421 or a drop) with ``probability`` at
-        each MAIL, RCPT and end of DATA. Seeded, so a failing run can be replayed.
-        ``chaos(0)`` turns it off."""
-        self._mailroom.faults.set_chaos(probability, seed)
+    def chaos(
+        self, probability: float, seed: int | None = 0, stages: Iterable[str] | None = None
+    ) -> None:
+        """Give a random transient fault (421, any 451 or 454, or a dropped connection) with
+        ``probability`` at each stage of ``stages`` (default: the greeting, MAIL, RCPT, DATA,
+        the final dot, and a drop after storing the message). Seeded, so a failing run can be
+        replayed. ``chaos(0)`` turns it off."""
+        chosen = tuple(stages) if stages is not None else CHAOS_STAGES
+        self._mailroom.faults.set_chaos(probability, seed, chosen)
 
     def __repr__(self) -> str:
         where = (

@@ -142,7 +142,25 @@ def test_chaos_is_transient_only_and_replayable_by_seed():
     assert first == run_with_chaos(seed=7)
     assert first, "with probability 0.4 over 15 sends some faults must be served"
     assert all(reply is None or reply[0] == "4" for _, reply in first)
-    assert {stage for stage, _ in first} <= {"MAIL", "RCPT", "END_OF_DATA"}
+    assert {stage for stage, _ in first} <= {
+        "CONNECT",
+        "MAIL",
+        "RCPT",
+        "DATA",
+        "END_OF_DATA",
+        "AFTER_END_OF_DATA",
+    }
+    assert all(reply is None for stage, reply in first if stage == "AFTER_END_OF_DATA")
+
+
+def test_chaos_can_be_limited_to_some_stages():
+    with SESSimulator() as ses:
+        ses.chaos(1.0, seed=3, stages=["RCPT"])
+        with pytest.raises((smtplib.SMTPException, OSError)), smtp_session(ses) as client:
+            client.sendmail("sender@example.com", ["someone@example.org"], MESSAGE)
+        assert [f.stage for f in ses.faults.served] == ["RCPT"]
+        with pytest.raises(ValueError, match="not among"):
+            ses.chaos(0.5, stages=["QUIT"])
 
 
 def test_chaos_zero_turns_it_off(ses_simulator, session):
@@ -163,6 +181,7 @@ def test_chaos_zero_turns_it_off(ses_simulator, session):
         (lambda s: s.inject(THROTTLED, times=0), "times=0 must be a positive integer"),
         (lambda s: s.drop(at="LATER"), "at='LATER' is not one of"),
         (lambda s: s.chaos(1.5), "probability=1.5 must be between 0 and 1"),
+        (lambda s: s.chaos(0.1, stages=["LATER"]), r"stages \['LATER'\] are not among"),
     ],
 )
 def test_bad_fault_requests_say_what_to_fix(ses_simulator, call, message):

@@ -272,3 +272,24 @@ def test_clear_forgets_messages_and_events(ses_simulator, session):
     ses_simulator.clear()
     assert ses_simulator.messages == []
     assert ses_simulator.events == []
+
+
+def test_rejections_and_protocol_errors_are_counted(ses_simulator, session):
+    send(session, "x@unverified.example", ["a@example.org"], message("x@unverified.example"))
+    assert session.docmd("RCPT", "TO:<a@example.org>")[0] == 503  # RCPT before MAIL
+    [(sender, recipients, reply)] = ses_simulator.rejected
+    assert (sender, recipients) == ("x@unverified.example", ("a@example.org",))
+    assert reply.startswith("554 Message rejected")
+    assert ses_simulator.protocol_errors == 1
+
+
+def test_certificate_hosts_can_be_wrong_on_purpose():
+    import ssl
+
+    with SESSimulator(certificate_hosts=["wrong.example"]) as ses:
+        client = smtplib.SMTP(ses.host, ses.port, timeout=10)
+        try:
+            with pytest.raises(ssl.SSLCertVerificationError, match="match"):
+                client.starttls(context=ssl.create_default_context(cafile=ses.cafile))
+        finally:
+            client.close()
