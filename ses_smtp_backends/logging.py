@@ -17,6 +17,7 @@ import email.message
 import email.policy
 import email.utils
 import logging
+import re
 import sys
 import threading
 import time
@@ -36,6 +37,12 @@ __all__ = ["SESHandler"]
 #: simulator). Mailing them could loop: a failing send logs, the log sends.
 IGNORED_LOGGERS = ("ses_smtp_backends", "smtplib", "mail.log")
 _HOUR = 3600.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _encodable(text: str) -> str:
+    """``text`` with what UTF-8 cannot carry (lone surrogates) escaped, and no NULs."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 class _Abandoned(Exception):
@@ -265,14 +272,15 @@ class SESHandler(logging.Handler):
     def _deliver(self, batch: list[logging.LogRecord], counts: _Counts, last_allowed: bool) -> None:
         if not batch and not counts:
             return
-        message = self._compose(batch, counts, last_allowed)
         assert self._sender is not None
         try:
-            self._sender.send_message(message)
+            self._sender.send_message(self._compose(batch, counts, last_allowed))
         except SESError as error:
             self._report(f"could not mail {len(batch)} log record(s)", error, batch)
         except _Abandoned:
             self._report(f"gave up mailing {len(batch)} log record(s) at close", None, batch)
+        except Exception as error:  # a bug must not kill the worker and lose what follows
+            self._report(f"could not mail {len(batch)} log record(s) ({error!r})", None, batch)
         else:
             with self._changed:
                 self._state.sent_at.append(self.clock())
@@ -310,12 +318,11 @@ class SESHandler(logging.Handler):
             parts.append(counts.describe())
         if batch:
             first = batch[0]
-            summary = (
-                first.getMessage().splitlines()[0][:100] if first.getMessage() else first.levelname
-            )
+            lines = first.getMessage().splitlines()
+            summary = _CONTROL.sub(" ", lines[0][:100]) if lines else first.levelname
             more = f" (+{len(batch) - 1} more)" if len(batch) > 1 else ""
-            message["Subject"] = f"{self.getSubject(first)}: {summary}{more}"
-            parts.extend(self.format(record) for record in batch)
+            message["Subject"] = _encodable(f"{self.getSubject(first)}: {summary}{more}")
+            parts.extend(_encodable(self.format(record)) for record in batch)
         else:
             message["Subject"] = f"{self.subject}: summary of log records not mailed"
         if last_allowed:
