@@ -10,20 +10,6 @@ BACKEND = "ses_smtp_backends.django.EmailBackend"
 HAS_MAILERS = django.VERSION >= (6, 1)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # On Django 6.1 the legacy EMAIL_* path is deprecated and Django itself warns about it;
-    # tests of that path accept Django's warning. MAILERS tests keep warnings as errors.
-    if not HAS_MAILERS:
-        return
-    for item in items:
-        if "/django/" in str(item.path) and not item.get_closest_marker("mailers"):
-            item.add_marker(
-                pytest.mark.filterwarnings(
-                    "ignore::django.utils.deprecation.RemovedInDjango2028Warning"
-                )
-            )
-
-
 @pytest.fixture
 def fake_time(monkeypatch):
     """The backend's sleep and clock, replaced: the retry ladder runs without waiting."""
