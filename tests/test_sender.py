@@ -189,6 +189,14 @@ def test_drop_before_the_reply_to_data_is_retried_without_duplicate(
     assert fake_time.sleeps == [5]
 
 
+def test_drop_mid_message_is_retried_without_duplicate(ses_simulator, sender, fake_time):
+    ses_simulator.drop(at="MID_DATA")
+    receipt = send(sender, data=MESSAGE + b"padding line\r\n" * 5000)
+    assert len(ses_simulator.messages) == 1
+    assert (receipt.attempts, fake_time.sleeps) == (2, [5])
+    assert receipt.ambiguous_retries in (0, 1)  # counted when the client had sent it all
+
+
 def test_lost_reply_after_the_final_dot_is_retried_and_counted(ses_simulator, sender, fake_time):
     ses_simulator.drop(at="AFTER_END_OF_DATA")
     receipt = send(sender)

@@ -19,8 +19,10 @@ from .rules import SESReplies
 #: Where a fault can strike. "DATA" is the reply to the DATA command (instead of 354),
 #: "END_OF_DATA" the reply to the final dot (the message is not stored).
 REPLY_STAGES = ("CONNECT", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "END_OF_DATA")
-#: "AFTER_END_OF_DATA": the message is stored, then the connection drops before the reply.
-DROP_STAGES = (*REPLY_STAGES, "AFTER_END_OF_DATA")
+#: Drops only: "MID_DATA" cuts the connection once the client has started sending the
+#: message; "AFTER_END_OF_DATA" stores the message, then drops before the reply.
+DROP_STAGES = (*REPLY_STAGES, "MID_DATA", "AFTER_END_OF_DATA")
+_DROP_ONLY = ("MID_DATA", "AFTER_END_OF_DATA")
 
 #: Transient faults that chaos mode picks from (None means a dropped connection): every
 #: transient reply SES gives, and drops.
@@ -36,8 +38,9 @@ CHAOS_REPLIES: tuple[str | None, ...] = (
     None,
 )
 #: Where chaos strikes by default: before MAIL (the greeting), at every transaction step,
-#: and after the final dot (the message stored, the reply lost: a duplicate on retry).
-CHAOS_STAGES = ("CONNECT", "MAIL", "RCPT", "DATA", "END_OF_DATA", "AFTER_END_OF_DATA")
+#: in the middle of the message, and after the final dot (the message stored, the reply
+#: lost: a duplicate on retry).
+CHAOS_STAGES = ("CONNECT", "MAIL", "RCPT", "DATA", "MID_DATA", "END_OF_DATA", "AFTER_END_OF_DATA")
 
 _REPLY_LINE = re.compile(r"[2-5]\d\d( [^\r\n]*)?")
 
@@ -120,8 +123,8 @@ class FaultPlan:
                 and self._chaos_probability > 0
                 and self._random.random() < self._chaos_probability
             ):
-                # After the final dot only a drop makes sense: the message is stored.
-                reply = None if stage == "AFTER_END_OF_DATA" else self._random.choice(CHAOS_REPLIES)
+                # Mid-message and after the final dot only a drop makes sense.
+                reply = None if stage in _DROP_ONLY else self._random.choice(CHAOS_REPLIES)
                 fault = Fault(stage, reply, chaos=True)
             if fault is not None:
                 self.served.append(fault)

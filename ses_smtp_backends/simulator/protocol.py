@@ -201,6 +201,12 @@ class SESProtocol(SMTP):
     async def smtp_DATA(self, arg: str) -> None:
         if await self._serve_fault("DATA") or await self._refuse_unauthenticated():
             return
+        recipients = self.envelope is not None and self.envelope.rcpt_tos
+        if recipients and self.mailroom.faults.take("MID_DATA") is not None:
+            await self.push(SESReplies.START_DATA)
+            await self._reader.read(1)  # the client has started sending the message
+            self.drop()
+            return
         await super().smtp_DATA(arg)
 
     async def handle_exception(self, error: Exception) -> str:

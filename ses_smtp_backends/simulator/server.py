@@ -352,6 +352,7 @@ class SESSimulator:
     def drop(self, at: str = "DATA", times: int = 1) -> None:
         """Cut the connection instead of replying at stage ``at``, ``times`` times.
 
+        ``MID_DATA`` drops once the client has started sending the message.
         ``AFTER_END_OF_DATA`` stores the message, then drops before the ``250 Ok``: the
         ambiguous case in which a client cannot know the message went through.
         """

@@ -166,3 +166,33 @@ def test_the_logging_worker_survives_any_record(simulator, figures, text):
     assert handler._worker is not None
     assert handler._worker.is_alive()
     handler.close()
+
+
+@pytest.mark.parametrize("field", ["subject", "from_email", "reply_to", "to"])
+def test_header_injection_through_django_is_refused_before_sending(
+    simulator, figures, settings, field
+):
+    pytest.importorskip("django")
+    from django.core.mail import EmailMessage
+
+    from ses_smtp_backends.django import EmailBackend
+
+    figures["bad inputs tried"] += 1
+    client = simulator.client_settings()
+    settings.EMAIL_BACKEND = "ses_smtp_backends.django.EmailBackend"
+    settings.SES_SMTP = {"REGION": client["region"], "HOST": client["host"], "PORT": client["port"],
+                         "USERNAME": client["username"], "PASSWORD": client["password"], "CAFILE": client["cafile"]}  # fmt: skip
+    evil = "x@example.org\r\nBcc: victim@example.org"
+    fields = {
+        "subject": "hi",
+        "from_email": "app@example.com",
+        "reply_to": ["r@example.org"],
+        "to": ["u@example.org"],
+    }
+    fields[field] = [evil] if field in ("reply_to", "to") else evil
+    if field == "subject":
+        fields["subject"] = "hello\r\nBcc: victim@example.org"
+    before = (simulator.connections_total, simulator.accepted_total)
+    with pytest.raises(ValueError, match=r"(?i)newline|line break|header|invalid"):
+        EmailBackend().send_messages([EmailMessage(body="x", **fields)])
+    assert (simulator.connections_total, simulator.accepted_total) == before

@@ -108,6 +108,16 @@ def test_drop_at_each_stage_stores_nothing(ses_simulator, stage):
     assert [(f.stage, f.reply) for f in ses_simulator.faults.served] == [(stage, None)]
 
 
+def test_drop_mid_data_stores_nothing(ses_simulator, session):
+    ses_simulator.drop(at="MID_DATA")
+    session.mail("sender@example.com")
+    session.rcpt("someone@example.org")
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        session.data(MESSAGE * 2000)
+    assert ses_simulator.messages == []
+    assert [(f.stage, f.reply) for f in ses_simulator.faults.served] == [("MID_DATA", None)]
+
+
 def test_drop_after_end_of_data_stores_the_message_but_never_answers(ses_simulator, session):
     ses_simulator.drop(at="AFTER_END_OF_DATA")
     session.mail("sender@example.com")
@@ -147,10 +157,13 @@ def test_chaos_is_transient_only_and_replayable_by_seed():
         "MAIL",
         "RCPT",
         "DATA",
+        "MID_DATA",
         "END_OF_DATA",
         "AFTER_END_OF_DATA",
     }
-    assert all(reply is None for stage, reply in first if stage == "AFTER_END_OF_DATA")
+    assert all(
+        reply is None for stage, reply in first if stage in ("MID_DATA", "AFTER_END_OF_DATA")
+    )
 
 
 def test_chaos_can_be_limited_to_some_stages():
