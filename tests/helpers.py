@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pytest
+
     from ses_smtp_backends import SESConfig
     from ses_smtp_backends.simulator import SESSimulator
 
@@ -60,6 +62,14 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def patch_time(monkeypatch: pytest.MonkeyPatch, owner: type) -> FakeTime:
+    """Replace an adapter's ``sleep`` and ``clock`` seams with a FakeTime."""
+    time = FakeTime()
+    monkeypatch.setattr(owner, "sleep", staticmethod(time.sleep))
+    monkeypatch.setattr(owner, "clock", staticmethod(time.clock))
+    return time
 
 
 def config_for(simulator: SESSimulator, **overrides: object) -> SESConfig:

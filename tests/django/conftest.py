@@ -4,7 +4,7 @@ import django
 import pytest
 
 from ses_smtp_backends.django import EmailBackend
-from tests.helpers import FakeTime
+from tests.helpers import patch_time
 
 BACKEND = "ses_smtp_backends.django.EmailBackend"
 HAS_MAILERS = django.VERSION >= (6, 1)
@@ -13,10 +13,7 @@ HAS_MAILERS = django.VERSION >= (6, 1)
 @pytest.fixture
 def fake_time(monkeypatch):
     """The backend's sleep and clock, replaced: the retry ladder runs without waiting."""
-    time = FakeTime()
-    monkeypatch.setattr(EmailBackend, "sleep", staticmethod(time.sleep))
-    monkeypatch.setattr(EmailBackend, "clock", staticmethod(time.clock))
-    return time
+    return patch_time(monkeypatch, EmailBackend)
 
 
 @pytest.fixture

@@ -4,16 +4,13 @@ import pytest
 from flask import Flask
 
 from ses_smtp_backends.flask import SESConnection, SESMail
-from tests.helpers import FakeTime
+from tests.helpers import patch_time
 
 
 @pytest.fixture
 def fake_time(monkeypatch):
     """SESConnection's sleep and clock, replaced: retries run without waiting."""
-    time = FakeTime()
-    monkeypatch.setattr(SESConnection, "sleep", staticmethod(time.sleep))
-    monkeypatch.setattr(SESConnection, "clock", staticmethod(time.clock))
-    return time
+    return patch_time(monkeypatch, SESConnection)
 
 
 def flask_config(simulator, **extra):

@@ -14,7 +14,7 @@ import pytest
 from ses_smtp_backends import SESConfigurationError
 from ses_smtp_backends.logging import SESHandler
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.helpers import FakeTime
+from tests.helpers import patch_time
 
 
 class ListHandler(logging.Handler):
@@ -28,10 +28,7 @@ class ListHandler(logging.Handler):
 
 @pytest.fixture
 def fake_time(monkeypatch):
-    time_ = FakeTime()
-    monkeypatch.setattr(SESHandler, "sleep", staticmethod(time_.sleep))
-    monkeypatch.setattr(SESHandler, "clock", staticmethod(time_.clock))
-    return time_
+    return patch_time(monkeypatch, SESHandler)
 
 
 def handler_for(simulator, **options):

@@ -14,7 +14,7 @@ import pytest
 
 from ses_smtp_backends import Sender, SESError, SESIdentityNotVerifiedError, SESRetriesExhausted
 from ses_smtp_backends.simulator import SESSimulator
-from tests.helpers import FakeTime, config_for
+from tests.helpers import FakeTime, config_for, patch_time
 
 COUNT = 1000
 PROBABILITY = 0.2
@@ -97,9 +97,7 @@ def test_django_backend(figures, settings, monkeypatch):
 
     from ses_smtp_backends.django import EmailBackend
 
-    time = FakeTime()
-    monkeypatch.setattr(EmailBackend, "sleep", staticmethod(time.sleep))
-    monkeypatch.setattr(EmailBackend, "clock", staticmethod(time.clock))
+    patch_time(monkeypatch, EmailBackend)
     outcome: dict[int, object] = {}
     with SESSimulator() as ses:
         client = ses.client_settings()
@@ -134,9 +132,7 @@ def test_flask_sesmail(figures, monkeypatch):
 
     from ses_smtp_backends.flask import SESConnection, SESMail
 
-    time = FakeTime()
-    monkeypatch.setattr(SESConnection, "sleep", staticmethod(time.sleep))
-    monkeypatch.setattr(SESConnection, "clock", staticmethod(time.clock))
+    patch_time(monkeypatch, SESConnection)
     outcome: dict[int, object] = {}
     with SESSimulator() as ses:
         client = ses.client_settings()
@@ -173,9 +169,7 @@ class Collect(logging.Handler):
 def test_logging_handler(figures, monkeypatch):
     from ses_smtp_backends.logging import SESHandler
 
-    time = FakeTime()
-    monkeypatch.setattr(SESHandler, "sleep", staticmethod(time.sleep))
-    monkeypatch.setattr(SESHandler, "clock", staticmethod(time.clock))
+    patch_time(monkeypatch, SESHandler)
     fallback = Collect()
     with SESSimulator() as ses:
         client = ses.client_settings()
