@@ -156,6 +156,17 @@ def main() -> None:
     print(
         table(["path", "messages", "seconds", "msg/s", "x raw smtplib", "x ours sequential"], rows)
     )
+    peers = [
+        ("ours: core Sender", "raw smtplib (floor)"),
+        ("ours: Django EmailBackend", "Django smtp.EmailBackend"),
+        ("ours: Flask SESMail", "Flask-Mail"),
+        ("ours: core, 8 connections", "Django smtp.EmailBackend"),
+        ("ours: core, 8 connections", "Flask-Mail"),
+    ]
+    for ours_name, peer in peers:
+        if ours_name in results and peer in results:
+            ratio = results[ours_name]["per_second"] / results[peer]["per_second"]
+            print(f"{ours_name} vs {peer}: {ratio:.2f}x")
     print(
         f"Results written to {save('throughput', {'messages': n, 'latency_s': args.latency, 'results': results})}"
     )
