@@ -66,6 +66,7 @@ class SESConfig:
     cafile: str | None = None
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
     max_send_rate: float | None = None
+    rate_limiter: str | None = None
     max_connections: int = 1
     idle_reconnect: float = 8.0
     max_messages_per_connection: int | None = 100
@@ -122,6 +123,18 @@ class SESConfig:
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
             ):
                 raise SESConfigurationError(name, f"{value!r}: give a whole number >= 1")
+        if self.rate_limiter is not None:
+            if not self.rate_limiter.startswith(("redis://", "rediss://", "unix://")):
+                raise SESConfigurationError(
+                    "rate_limiter",
+                    f"{self.rate_limiter!r}: give a Redis URL such as redis://localhost:6379/0 "
+                    "(or leave it unset for a limiter in this process)",
+                )
+            if self.max_send_rate is None:
+                raise SESConfigurationError(
+                    "max_send_rate",
+                    "is needed with rate_limiter: the account's recipients per second",
+                )
         if self.cafile is not None and not os.path.isfile(self.cafile):
             raise SESConfigurationError("cafile", f"{self.cafile!r} is not a readable file")
         if self.configuration_set is not None and not _TAG.fullmatch(self.configuration_set):
@@ -222,6 +235,7 @@ class SESConfig:
         for name, convert in (
             ("host", str), ("port", int), ("tls", str), ("timeout", float), ("cafile", str),
             ("max_send_rate", float), ("max_connections", int), ("configuration_set", str),
+            ("rate_limiter", str),
         ):  # fmt: skip
             raw = env.get(f"SES_SMTP_{name.upper()}")
             if raw:

@@ -70,6 +70,7 @@ CONFIG_KEYS = {
     "SES_SMTP_TIMEOUT": "timeout",
     "SES_SMTP_MAX_ELAPSED": "max_elapsed",
     "SES_SMTP_MAX_SEND_RATE": "max_send_rate",
+    "SES_SMTP_RATE_LIMITER": "rate_limiter",
     "SES_SMTP_RETRY": "retry",
     "SES_SMTP_CONFIGURATION_SET": "configuration_set",
     "SES_SMTP_TAGS": "tags",

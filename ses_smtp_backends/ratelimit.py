@@ -13,8 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-__all__ = ["RateLimiter"]
+__all__ = ["Limiter", "RateLimiter"]
+
+
+class Limiter(Protocol):
+    """What the Sender needs of a rate limiter (this module's, or the Redis one)."""
+
+    def acquire(self, recipients: int = 1) -> float: ...
 
 
 class RateLimiter:

@@ -20,7 +20,7 @@ from typing import TypeVar
 from .config import SESConfig
 from .envelope import add_ses_headers, batches, check_message, clean_envelope, message_envelope
 from .exceptions import SESConnectionError, SESError
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter, RateLimiter
 from .receipt import Receipt
 from .replies import Reply
 from .retry import call_with_retry
@@ -49,6 +49,22 @@ class Hooks:
     on_sent: Callable[[Receipt], object] | None = None
     on_retry: Callable[[SESError, int, float], object] | None = None
     on_failed: Callable[[SESError], object] | None = None
+
+
+def _limiter_for(
+    config: SESConfig, sleep: Callable[[float], None], clock: Callable[[], float]
+) -> Limiter | None:
+    """The in-process limiter, the Redis one shared across processes, or none."""
+    if not config.max_send_rate:
+        return None
+    if config.rate_limiter:
+        from .redis_ratelimit import RedisRateLimiter  # only when configured: redis is optional
+
+        identity = f"{config.region or config.host}:{config.smtp_username}"
+        return RedisRateLimiter(
+            config.max_send_rate, config.rate_limiter, key=f"ses-smtp:rate:{identity}", sleep=sleep
+        )
+    return RateLimiter(config.max_send_rate, clock=clock, sleep=sleep)
 
 
 class _Pool:
@@ -107,11 +123,7 @@ class Sender:
         self._sleep = sleep
         self._clock = clock
         self._pool = _Pool(config, clock)
-        self._limiter = (
-            RateLimiter(config.max_send_rate, clock=clock, sleep=sleep)
-            if config.max_send_rate
-            else None
-        )
+        self._limiter = _limiter_for(config, sleep, clock)
 
     def __repr__(self) -> str:
         return f"<Sender {self.config.host}:{self.config.port}>"

@@ -14,11 +14,11 @@ NOT_CORE = {
     "flask",
     "logging",
     "cli",
-    "demo",
     "pytest_plugin",
     "__main__",
     "simulator",
     "celery",
+    "redis_ratelimit",  # optional, needs redis-py; imported only when configured
 }
 FORBIDDEN = {
     "django",

@@ -85,6 +85,7 @@ class EmailBackend(BaseEmailBackend):
         aws_secret_access_key: str | None = None,
         cafile: str | None = None,
         max_send_rate: float | None = None,
+        rate_limiter: str | None = None,
         max_elapsed: float | None = None,
         retry: Any = None,
         configuration_set: str | None = None,

@@ -23,7 +23,7 @@ from .exceptions import InvalidMailer
 OPTIONS = (
     "region", "host", "port", "username", "password", "aws_access_key_id",
     "aws_secret_access_key", "use_tls", "use_ssl", "timeout", "cafile", "max_send_rate",
-    "max_elapsed", "retry", "configuration_set", "tags", "max_connections", "fips",
+    "rate_limiter", "max_elapsed", "retry", "configuration_set", "tags", "max_connections", "fips",
     "idle_reconnect", "max_messages_per_connection", "max_connection_age",
 )  # fmt: skip
 
