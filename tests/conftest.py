@@ -18,7 +18,7 @@ pytest_plugins = ["pytester"]
 # Adapter tests need their framework; environments without it skip those folders.
 collect_ignore = [
     folder
-    for folder, module in (("django", "django"), ("flask", "flask_mail"))
+    for folder, module in (("django", "django"), ("flask", "flask_mail"), ("celery", "celery"))
     if importlib.util.find_spec(module) is None
 ]
 if "django" not in collect_ignore:

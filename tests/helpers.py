@@ -88,3 +88,49 @@ def config_for(simulator: SESSimulator, **overrides: object) -> SESConfig:
     }
     values.update(overrides)
     return SESConfig(**values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A real redis-server on a free loopback port, stopped afterwards; yields its URL.
+
+    Skips where redis-server is not installed, except in CI, where .ci/run installs it."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import pytest
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail(".ci/run must install redis-server (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=10)

@@ -76,6 +76,7 @@ def test_package_imports_with_frameworks_and_simulator_absent():
         ("ses_smtp_backends.simulator", "aiosmtpd", "simulator"),
         ("ses_smtp_backends.django", "django", "django"),
         ("ses_smtp_backends.flask", "flask_mail", "flask"),
+        ("ses_smtp_backends.celery", "celery", "celery"),
     ],
 )
 def test_an_adapter_without_its_extra_says_what_to_install(module, blocked, extra):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -13,41 +9,15 @@ import pytest
 
 from ses_smtp_backends import Sender, SESConfig, SESConfigurationError
 from ses_smtp_backends.simulator import SESSimulator
-from tests.helpers import config_for
+from tests.helpers import config_for, redis_server
 
 redis = pytest.importorskip("redis")
 
 
 @pytest.fixture(scope="module")
 def redis_url():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail(".ci/run must install redis-server (apt-get install redis-server)")
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    yield url
-    client.close()
-    server.terminate()
-    server.wait(timeout=10)
+    with redis_server() as url:
+        yield url
 
 
 def test_the_bucket_is_shared_and_paced(redis_url):

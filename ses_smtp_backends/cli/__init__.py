@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from ..exceptions import SESConfigurationError
-from . import account, simulator_command
+from . import account, dead_letters, simulator_command
 
 __all__ = ["build_parser", "main"]
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_run_demo)
     account.add_parsers(subcommands)
+    dead_letters.add_parser(subcommands)
     simulator_command.add_parser(subcommands)
     return parser
 

@@ -1,0 +1,119 @@
+"""Background delivery through a real Celery worker process and a real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ses_smtp_backends.simulator import SESReplies, SESSimulator
+from tests.helpers import redis_server
+
+ROOT = Path(__file__).resolve().parents[2]
+THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
+DATA = b"From: app@example.com\r\nSubject: queued\r\n\r\nSent by a worker.\r\n"
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with SESSimulator() as ses:
+        yield ses
+
+
+@pytest.fixture(scope="module")
+def worker_env(simulator):
+    with redis_server() as url:
+        client = simulator.client_settings()
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": url,
+            "CELERY_RESULT_BACKEND": url,
+            "SES_SMTP_DEAD_LETTERS": url,
+            "SES_SMTP_CELERY_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
+            "SES_SMTP_REGION": client["region"],
+            "SES_SMTP_HOST": client["host"],
+            "SES_SMTP_PORT": str(client["port"]),
+            "SES_SMTP_USERNAME": client["username"],
+            "SES_SMTP_PASSWORD": client["password"],
+            "SES_SMTP_CAFILE": client["cafile"],
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tests.celery.app", "worker", "--pool=solo",
+             "--concurrency=1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            yield env
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def celery_app(worker_env, monkeypatch_module):
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SES_SMTP_DEAD_LETTERS"):
+        monkeypatch_module.setenv(name, worker_env[name])
+    from tests.celery.app import app
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    patcher = pytest.MonkeyPatch()
+    yield patcher
+    patcher.undo()
+
+
+@pytest.fixture(autouse=True)
+def fresh(simulator):
+    simulator.clear()
+
+
+def test_transient_faults_end_in_delivery_on_the_ladder(celery_app, simulator):
+    from ses_smtp_backends.celery import enqueue
+
+    simulator.inject(THROTTLED, at="END_OF_DATA", times=3)
+    result = enqueue("app@example.com", ["user@example.org"], DATA).get(timeout=60)
+    assert result["countdowns"] == [5, 10, 30]
+    assert result["attempts"] == 4
+    [stored] = simulator.messages
+    assert result["message_id"] == stored.message_id
+
+
+def test_a_554_fails_once_without_retry(celery_app, simulator):
+    from ses_smtp_backends.celery import enqueue
+
+    data = DATA.replace(b"app@example.com", b"news@unverified.example")
+    outcome = enqueue("news@unverified.example", ["user@example.org"], data)
+    outcome.get(timeout=60, propagate=False)
+    assert outcome.state == "FAILURE"
+    time.sleep(0.3)  # a retry would have come within milliseconds (scaled countdowns)
+    assert [r[0] for r in simulator.rejected] == ["news@unverified.example"]
+    assert simulator.messages == []
+
+
+def test_too_old_goes_to_the_dead_letters_and_retry_delivers_it(celery_app, simulator, worker_env):
+    from ses_smtp_backends.celery import dead_letters, enqueue
+
+    simulator.inject(THROTTLED, at="END_OF_DATA", times=50)
+    result = enqueue("app@example.com", ["late@example.org"], DATA, max_age=40).get(timeout=60)
+    assert result == {"dead_letter": True, "attempts": 3, "countdowns": [5, 10]}  # 15 s + 30 > 40
+    [entry] = dead_letters()
+    assert entry["kind"] == "MAX_SEND_RATE_EXCEEDED"
+    assert entry["payload"]["to_addrs"] == ["late@example.org"]
+    simulator.faults.clear()
+
+    listed = subprocess.run([sys.executable, "-m", "ses_smtp_backends", "dead-letters", "list"],
+                            env=worker_env, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert "to late@example.org: 454 Throttling failure" in listed.stdout
+    retried = subprocess.run([sys.executable, "-m", "ses_smtp_backends", "dead-letters", "retry"],
+                             env=worker_env, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    [stored] = simulator.messages
+    assert f"sent to late@example.org: SES message ID {stored.message_id}" in retried.stdout
+    assert dead_letters() == []
