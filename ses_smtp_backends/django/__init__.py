@@ -13,6 +13,6 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
         'ses_smtp_backends.django needs Django: pip install "ses-smtp-backends[django]"'
     ) from error
 
-from .backend import EmailBackend
+from .backend import CeleryEmailBackend, EmailBackend
 
-__all__ = ["EmailBackend"]
+__all__ = ["CeleryEmailBackend", "EmailBackend"]

@@ -211,3 +211,44 @@ class EmailBackend(BaseEmailBackend):
         signals.message_retrying.send(
             type(self), message=message, error=error, attempt=attempt, wait=wait
         )
+
+
+class CeleryEmailBackend(EmailBackend):
+    """Queue each message for a Celery worker (``ses_smtp_backends.celery``) instead of
+    sending it now; ``send_messages()`` returns how many were queued.
+
+    The settings are checked here as for ``EmailBackend``; the worker builds its own from
+    the same Django settings (:func:`ses_smtp_backends.django.conf.worker_config`), so no
+    credential travels through the broker. It retries on SES's ladder with
+    countdowns, and dead-letters what runs out of time. ``fail_silently`` applies to
+    queueing errors (a broker that is down). Messages get no ``ses_message_id`` here: the
+    SES ID exists only once the worker has sent them.
+    """
+
+    #: The config factory the worker calls (``"module:callable"``).
+    worker_config = "ses_smtp_backends.django.conf:worker_config"
+
+    def open(self) -> bool:
+        return False  # nothing to connect to: the worker sends
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        from ..celery import enqueue
+
+        queued = 0
+        for message in email_messages:
+            if not message.recipients():
+                continue
+            try:
+                enqueue(
+                    addr_spec(message.from_email),
+                    [addr_spec(address) for address in message.recipients()],
+                    message_bytes(message),
+                    config=self.worker_config,
+                )
+            except Exception as error:  # the broker, not SES: queueing failed
+                if not self.fail_silently:
+                    raise
+                log.warning("could not queue a message for the worker (fail_silently): %s", error)
+                continue
+            queued += 1
+        return queued

@@ -97,3 +97,18 @@ def _configuration_error(message: str, alias: str | None) -> ImproperlyConfigure
     if alias is not None:
         return InvalidMailer(message, alias=alias)
     return ImproperlyConfigured(message)
+
+
+def worker_config() -> SESConfig:
+    """The SESConfig a background worker builds from this project's settings (the
+    ``MAILERS["default"]`` OPTIONS when MAILERS is defined, else the legacy settings): the
+    config factory ``CeleryEmailBackend`` names, so no credential travels through the broker."""
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    mailers = getattr(settings, "MAILERS", None)
+    if mailers is not None:
+        return resolve(dict(mailers.get("default", {}).get("OPTIONS", {})), "default")
+    return resolve({}, None)

@@ -40,6 +40,7 @@ def worker_env(simulator):
             "SES_SMTP_USERNAME": client["username"],
             "SES_SMTP_PASSWORD": client["password"],
             "SES_SMTP_CAFILE": client["cafile"],
+            "DJANGO_SETTINGS_MODULE": "tests.celery.django_settings",  # for Django's messages
         }
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tests.celery.app", "worker", "--pool=solo",
@@ -117,3 +118,43 @@ def test_too_old_goes_to_the_dead_letters_and_retry_delivers_it(celery_app, simu
     [stored] = simulator.messages
     assert f"sent to late@example.org: SES message ID {stored.message_id}" in retried.stdout
     assert dead_letters() == []
+
+
+def test_django_celery_backend_queues_and_the_worker_sends(celery_app, simulator, settings):
+    pytest.importorskip("django")
+    from django.core import mail
+
+    client = simulator.client_settings()
+    settings.EMAIL_BACKEND = "ses_smtp_backends.django.CeleryEmailBackend"
+    # The same settings in the web process (checked there) and the worker (used there).
+    settings.SES_SMTP = {"REGION": client["region"], "HOST": client["host"], "PORT": client["port"],
+                         "USERNAME": client["username"], "PASSWORD": client["password"], "CAFILE": client["cafile"]}  # fmt: skip
+    simulator.inject(THROTTLED, at="END_OF_DATA", times=2)
+    assert (
+        mail.send_mail("Queued", "Sent by the worker.", "app@example.com", ["user@example.org"])
+        == 1
+    )
+    deadline = time.monotonic() + 60
+    while not simulator.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [stored] = simulator.messages
+    assert stored.message["Subject"] == "Queued"
+    assert len(simulator.faults.served) == 2  # retried twice by the worker, then sent
+
+
+def test_django_celery_backend_fail_silently_covers_queueing_errors(settings, monkeypatch):
+    pytest.importorskip("django")
+    from django.core.mail import EmailMessage
+
+    import ses_smtp_backends.celery
+    from ses_smtp_backends.django import CeleryEmailBackend
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(ses_smtp_backends.celery, "enqueue", broker_down)
+    settings.SES_SMTP = {"REGION": "eu-west-1", "USERNAME": "A", "PASSWORD": "B"}
+    message = EmailMessage("x", "y", "app@example.com", ["u@example.org"])
+    assert CeleryEmailBackend(fail_silently=True).send_messages([message]) == 0
+    with pytest.raises(ConnectionError):
+        CeleryEmailBackend().send_messages([message])
