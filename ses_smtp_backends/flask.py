@@ -115,9 +115,13 @@ def resolve(config: Mapping[str, Any]) -> SESConfig:
 class _SESMailState(flask_mail._Mail):
     """What ``app.extensions["mail"]`` holds: Flask-Mail's state plus the SES config."""
 
-    def __init__(self, ses_config: SESConfig | None, *args: Any) -> None:
+    def __init__(
+        self, ses_config: SESConfig | None, enqueue: bool, worker_config: str | None, *args: Any
+    ) -> None:
         super().__init__(*args)
         self.ses_config = ses_config
+        self.enqueue = enqueue  # SES_SMTP_ENQUEUE: hand messages to a Celery worker
+        self.worker_config = worker_config  # SES_SMTP_WORKER_CONFIG: the worker's config factory
 
     def connect(self) -> SESConnection:
         return SESConnection(self)
@@ -143,7 +147,7 @@ class SESConnection(flask_mail.Connection):
 
     def __enter__(self) -> SESConnection:
         self.num_emails = 0
-        self.host = None if self.state.suppress else self._new_sender()
+        self.host = None if self.state.suppress or self.state.enqueue else self._new_sender()
         return self
 
     def send_many(self, messages: Sequence[flask_mail.Message]) -> None:
@@ -192,6 +196,8 @@ class SESConnection(flask_mail.Connection):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         if self.host is not None:
             self._transmit(app, message, envelope_from)
+        elif self.state.enqueue and not self.state.suppress:
+            self._enqueue(message, envelope_from)
         flask_mail.email_dispatched.send(app, message=message)
         with self._count_lock:
             self.num_emails += 1
@@ -219,6 +225,21 @@ class SESConnection(flask_mail.Connection):
         finally:
             self._current.message = None
         self._record(app, message, receipt)
+
+    def _enqueue(
+        self, message: flask_mail.Message, envelope_from: str | tuple[str, str] | None
+    ) -> None:
+        """SES_SMTP_ENQUEUE: queue for a Celery worker (``ses_smtp_backends.celery``), which
+        retries on SES's ladder; ``message.ses_task_id`` is the Celery task ID."""
+        from .celery import enqueue
+
+        result = enqueue(
+            _address(envelope_from or message.sender),
+            [_address(r) for r in message.send_to],
+            message.as_bytes(),
+            config=self.state.worker_config,
+        )
+        message.ses_task_id = result.id  # type: ignore[attr-defined]
 
     @staticmethod
     def _record(app: Flask, message: flask_mail.Message, receipt: Receipt) -> None:
@@ -258,7 +279,12 @@ class SESMail(flask_mail.Mail):
         unconfigured = not any(config.get(key) is not None for key in CONFIG_KEYS)
         ses_config = None if base.suppress and unconfigured else resolve(config)
         # MAIL_DEBUG is not passed on: smtplib's debug output would print the AUTH line.
-        return _SESMailState(ses_config, *vars(base).values())
+        return _SESMailState(
+            ses_config,
+            bool(config.get("SES_SMTP_ENQUEUE", False)),
+            config.get("SES_SMTP_WORKER_CONFIG"),
+            *vars(base).values(),
+        )
 
     def init_app(self, app: Flask) -> _SESMailState:
         state = super().init_app(app)

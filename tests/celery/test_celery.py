@@ -158,3 +158,28 @@ def test_django_celery_backend_fail_silently_covers_queueing_errors(settings, mo
     assert CeleryEmailBackend(fail_silently=True).send_messages([message]) == 0
     with pytest.raises(ConnectionError):
         CeleryEmailBackend().send_messages([message])
+
+
+def test_flask_sesmail_can_enqueue(celery_app, simulator):
+    pytest.importorskip("flask_mail")
+    from flask import Flask
+    from flask_mail import Message
+
+    from ses_smtp_backends.flask import SESMail
+
+    client = simulator.client_settings()
+    app = Flask("enqueue")
+    app.config.update(
+        SES_SMTP_ENQUEUE=True, SES_SMTP_REGION=client["region"], MAIL_SERVER=client["host"],
+        MAIL_PORT=client["port"], MAIL_USERNAME=client["username"], MAIL_PASSWORD=client["password"],
+        SES_SMTP_CAFILE=client["cafile"], MAIL_DEFAULT_SENDER="app@example.com",
+    )  # fmt: skip
+    mail = SESMail(app)
+    simulator.inject(THROTTLED, at="END_OF_DATA", times=1)
+    with app.app_context():
+        message = Message("From Flask, via the worker", recipients=["user@example.org"], body="x")
+        mail.send(message)  # returns at once: the worker sends (with its own SES_SMTP_* settings)
+    result = celery_app.AsyncResult(message.ses_task_id).get(timeout=60)
+    [stored] = simulator.messages
+    assert result["message_id"] == stored.message_id
+    assert result["countdowns"] == [5]
