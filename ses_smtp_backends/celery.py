@@ -77,7 +77,8 @@ def _config(source: str | None) -> SESConfig:
     return factory().replace(retry=RetryPolicy.never())  # retries are Celery's countdowns
 
 
-@shared_task(bind=True, name="ses_smtp_backends.celery.send", acks_late=True)  # type: ignore[untyped-decorator]
+# max_retries=None: Celery's default (3) would give up on SES's ladder after the third wait.
+@shared_task(bind=True, name="ses_smtp_backends.celery.send", acks_late=True, max_retries=None)  # type: ignore[untyped-decorator]
 def send(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
     """Send one message; on a transient failure schedule the next attempt."""
     attempt = len(payload["countdowns"]) + 1
