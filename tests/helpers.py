@@ -64,6 +64,13 @@ class FakeTime:
         self.now += seconds
 
 
+def ses_smtp_setting(simulator: SESSimulator, **extra: object) -> dict[str, object]:
+    """Django's ``SES_SMTP`` setting for ``simulator``, credentials included."""
+    c = simulator.client_settings()
+    keys = ("region", "host", "port", "username", "password", "cafile")
+    return {**{key.upper(): c[key] for key in keys}, **extra}
+
+
 def patch_time(monkeypatch: pytest.MonkeyPatch, owner: type) -> FakeTime:
     """Replace an adapter's ``sleep`` and ``clock`` seams with a FakeTime."""
     time = FakeTime()

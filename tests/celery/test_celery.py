@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.helpers import redis_server
+from tests.helpers import redis_server, ses_smtp_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
@@ -124,11 +124,9 @@ def test_django_celery_backend_queues_and_the_worker_sends(celery_app, simulator
     pytest.importorskip("django")
     from django.core import mail
 
-    client = simulator.client_settings()
     settings.EMAIL_BACKEND = "ses_smtp_backends.django.CeleryEmailBackend"
     # The same settings in the web process (checked there) and the worker (used there).
-    settings.SES_SMTP = {"REGION": client["region"], "HOST": client["host"], "PORT": client["port"],
-                         "USERNAME": client["username"], "PASSWORD": client["password"], "CAFILE": client["cafile"]}  # fmt: skip
+    settings.SES_SMTP = ses_smtp_setting(simulator)
     simulator.inject(THROTTLED, at="END_OF_DATA", times=2)
     assert (
         mail.send_mail("Queued", "Sent by the worker.", "app@example.com", ["user@example.org"])

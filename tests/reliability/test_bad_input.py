@@ -20,7 +20,7 @@ from ses_smtp_backends import (
 )
 from ses_smtp_backends.envelope import MAX_MESSAGE_SIZE
 from ses_smtp_backends.simulator import SESSimulator
-from tests.helpers import FakeTime, config_for
+from tests.helpers import FakeTime, config_for, ses_smtp_setting
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -178,10 +178,8 @@ def test_header_injection_through_django_is_refused_before_sending(
     from ses_smtp_backends.django import EmailBackend
 
     figures["bad inputs tried"] += 1
-    client = simulator.client_settings()
     settings.EMAIL_BACKEND = "ses_smtp_backends.django.EmailBackend"
-    settings.SES_SMTP = {"REGION": client["region"], "HOST": client["host"], "PORT": client["port"],
-                         "USERNAME": client["username"], "PASSWORD": client["password"], "CAFILE": client["cafile"]}  # fmt: skip
+    settings.SES_SMTP = ses_smtp_setting(simulator)
     evil = "x@example.org\r\nBcc: victim@example.org"
     fields = {
         "subject": "hi",

@@ -14,7 +14,7 @@ import pytest
 
 from ses_smtp_backends import Sender, SESError, SESIdentityNotVerifiedError, SESRetriesExhausted
 from ses_smtp_backends.simulator import SESSimulator
-from tests.helpers import FakeTime, config_for, patch_time
+from tests.helpers import FakeTime, config_for, patch_time, ses_smtp_setting
 
 COUNT = 1000
 PROBABILITY = 0.2
@@ -100,12 +100,8 @@ def test_django_backend(figures, settings, monkeypatch):
     patch_time(monkeypatch, EmailBackend)
     outcome: dict[int, object] = {}
     with SESSimulator() as ses:
-        client = ses.client_settings()
         settings.EMAIL_BACKEND = "ses_smtp_backends.django.EmailBackend"
-        settings.SES_SMTP = {
-            "REGION": client["region"], "HOST": client["host"], "PORT": client["port"],
-            "USERNAME": client["username"], "PASSWORD": client["password"], "CAFILE": client["cafile"],
-        }  # fmt: skip
+        settings.SES_SMTP = ses_smtp_setting(ses)
         ses.chaos(PROBABILITY, seed=SEED + 1)
         with EmailBackend() as backend:
             for n in range(COUNT):

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from ses_smtp_backends.simulator import SESSimulator
-from tests.helpers import FakeTime
+from tests.helpers import FakeTime, ses_smtp_setting
 
 TOTAL, THREADS = 2000, 4
 
@@ -39,12 +39,8 @@ def test_four_threads_share_one_django_backend(figures, settings, monkeypatch):
 
     monkeypatch.setattr(EmailBackend, "sleep", staticmethod(FakeTime().sleep))
     with SESSimulator(store=False) as ses:
-        client = ses.client_settings()
         settings.EMAIL_BACKEND = "ses_smtp_backends.django.EmailBackend"
-        settings.SES_SMTP = {
-            "REGION": client["region"], "HOST": client["host"], "PORT": client["port"], "USERNAME": client["username"],
-            "PASSWORD": client["password"], "CAFILE": client["cafile"], "MAX_CONNECTIONS": 2,
-        }  # fmt: skip
+        settings.SES_SMTP = ses_smtp_setting(ses, MAX_CONNECTIONS=2)
         backend = EmailBackend()
         counts = [0] * THREADS
 
