@@ -238,6 +238,7 @@ class SESConnection(flask_mail.Connection):
             [_address(r) for r in message.send_to],
             message.as_bytes(),
             config=self.state.worker_config,
+            meta={"adapter": "flask"},
         )
         message.ses_task_id = result.id  # type: ignore[attr-defined]
 
@@ -341,3 +342,22 @@ def check_command(send_to: str | None) -> None:
         click.echo(f"{type(error).__name__}: {error.reply}", err=True)
         click.echo(f"Hint: {error.hint}", err=True)
         raise SystemExit(2 if error.transient else 1) from None
+
+
+def worker_failed(payload: dict[str, Any], error: SESError) -> None:
+    """Send ``message_failed`` from a Celery worker for a message it gave up on, with a
+    :class:`~ses_smtp_backends.queued.QueuedMessage` as ``message``. Needs the task to run
+    in the app context (the ``FlaskTask`` of Flask's Celery pattern); otherwise it logs."""
+    from flask import has_app_context
+
+    from .queued import QueuedMessage
+
+    if not has_app_context():
+        log.warning(
+            "no Flask app context in the worker, so message_failed was not sent for the "
+            "message to %s; run tasks in the app context (Flask's Celery pattern)",
+            ", ".join(payload["to_addrs"]),
+        )
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    message_failed.send(app, message=QueuedMessage.from_payload(payload), error=error)

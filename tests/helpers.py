@@ -6,7 +6,8 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pytest
@@ -141,3 +142,35 @@ def redis_server() -> Iterator[str]:
         client.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def record_failure(sender: Any, message: Any, error: Any, **kwargs: Any) -> None:
+    """A ``message_failed`` receiver for worker processes under test: appends the failure,
+    as a JSON line, to the file named by ``SES_SMTP_TEST_FAILURES``."""
+    import json
+    import os
+
+    entry = {
+        "sender": getattr(sender, "__name__", None) or sender.name,  # a class, or a Flask app
+        "message": type(message).__name__,
+        "to": message.recipients(),
+        "subject": message.subject,
+        "error": type(error).__name__,
+        "code": error.smtp_code,
+    }
+    with open(os.environ["SES_SMTP_TEST_FAILURES"], "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def failures_recorded(path: Path, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    """The failures a worker recorded with :func:`record_failure`, once there are ``count``."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text().splitlines()
+        if len(lines) >= count:
+            return [json.loads(line) for line in lines]
+        time.sleep(0.05)
+    raise AssertionError(f"the worker recorded {path.read_text()!r}, not {count} failure(s)")

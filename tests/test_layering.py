@@ -19,6 +19,7 @@ NOT_CORE = {
     "simulator",
     "celery",
     "redis_ratelimit",  # optional, needs redis-py; imported only when configured
+    "dead_letters",  # likewise
 }
 FORBIDDEN = {
     "django",

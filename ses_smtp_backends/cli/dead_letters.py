@@ -1,4 +1,4 @@
-"""``ses-smtp dead-letters list|retry``: messages the Celery worker gave up on."""
+"""``ses-smtp dead-letters list|retry``: messages a background worker gave up on."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ import argparse
 import datetime
 from typing import Any
 
+from .. import dead_letters as store
+
 
 def add_parser(subcommands: Any) -> None:
     parser = subcommands.add_parser(
         "dead-letters",
         help="list or re-send messages background delivery gave up on",
         description=(
-            "Messages the Celery task could not deliver before their max_age wait in a Redis "
-            "list. 'list' shows them; 'retry' sends each again now (SES settings from "
-            "SES_SMTP_* / AWS_*, or the factory the message names) and removes the delivered."
+            "Messages a background worker (Celery, or Django's tasks) could not deliver "
+            "before their max_age wait in a Redis list. 'list' shows them; 'retry' sends each "
+            "again now (SES settings from SES_SMTP_* / AWS_*, or the factory the message "
+            "names) and removes the delivered."
         ),
     )
     parser.add_argument("action", choices=("list", "retry"))
@@ -24,12 +27,15 @@ def add_parser(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..celery import dead_letters, retry_dead_letters
-    except ImportError as error:
+        return _run(args.action, args.redis)
+    except (ImportError, RuntimeError) as error:  # redis-py missing, no URL given
         print(f"ses-smtp dead-letters: {error}")
         return 1
-    if args.action == "list":
-        entries = dead_letters(args.redis)
+
+
+def _run(action: str, url: str | None) -> int:
+    if action == "list":
+        entries = store.dead_letters(url)
         for entry in entries:
             payload = entry["payload"]
             when = datetime.datetime.fromtimestamp(entry["failed_at"], datetime.timezone.utc)
@@ -38,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(entries)} dead letter(s).")
         return 0
     failed = 0
-    for entry, result in retry_dead_letters(args.redis):
+    for entry, result in store.retry_dead_letters(url):
         to = ", ".join(entry["payload"]["to_addrs"])
         if isinstance(result, Exception):
             failed += 1

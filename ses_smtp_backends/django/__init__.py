@@ -13,6 +13,7 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
         'ses_smtp_backends.django needs Django: pip install "ses-smtp-backends[django]"'
     ) from error
 
-from .backend import CeleryEmailBackend, EmailBackend
+from .backend import EmailBackend
+from .background import CeleryEmailBackend, TaskEmailBackend
 
-__all__ = ["CeleryEmailBackend", "EmailBackend"]
+__all__ = ["CeleryEmailBackend", "EmailBackend", "TaskEmailBackend"]

@@ -10,36 +10,44 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ..config import SESConfig
 from ..credentials import PasswordShape, password_shape
-from .conf import OPTIONS, resolve
+from .conf import BACKGROUND_OPTIONS, OPTIONS, resolve
 
-BACKEND = "ses_smtp_backends.django.EmailBackend"
+#: The backends these checks cover, and the options each takes beyond the SES ones.
+BACKENDS = {
+    "ses_smtp_backends.django.EmailBackend": (),
+    "ses_smtp_backends.django.CeleryEmailBackend": ("max_age",),
+    "ses_smtp_backends.django.TaskEmailBackend": BACKGROUND_OPTIONS,
+}
 
 
-def configured_backends() -> list[tuple[str | None, dict[str, Any]]]:
-    """(alias, OPTIONS) for every configured use of this backend; alias None = EMAIL_BACKEND."""
+def configured_backends() -> list[tuple[str | None, dict[str, Any], str]]:
+    """(alias, OPTIONS, backend) for every configured use of these backends; alias None =
+    EMAIL_BACKEND."""
     mailers = getattr(settings, "MAILERS", None)
     if mailers is not None:
         return [
-            (alias, dict(entry.get("OPTIONS", {})))
+            (alias, dict(entry.get("OPTIONS", {})), entry["BACKEND"])
             for alias, entry in mailers.items()
-            if entry.get("BACKEND") == BACKEND
+            if entry.get("BACKEND") in BACKENDS
         ]
-    if getattr(settings, "EMAIL_BACKEND", None) == BACKEND:
-        return [(None, {})]
+    backend = getattr(settings, "EMAIL_BACKEND", None)
+    if backend in BACKENDS:
+        return [(None, {}, backend)]
     return []
 
 
 def check_ses_smtp_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
-    for alias, options in configured_backends():
+    for alias, options, backend in configured_backends():
         where = f"MAILERS[{alias!r}]" if alias is not None else "EMAIL_BACKEND"
         options = {k: v for k, v in options.items() if k != "fail_silently"}
-        unknown = sorted(set(options) - set(OPTIONS))
+        valid = (*OPTIONS, *BACKENDS[backend])
+        unknown = sorted(set(options) - set(valid))
         if unknown:
             found.append(
                 checks.Error(
                     f"{where}: unknown OPTIONS {', '.join(unknown)}",
-                    hint=f"Valid OPTIONS: {', '.join(OPTIONS)}, fail_silently.",
+                    hint=f"Valid OPTIONS: {', '.join(valid)}, fail_silently.",
                     obj=where,
                     id="ses_smtp_backends.E002",
                 )
@@ -54,8 +62,25 @@ def check_ses_smtp_backends(app_configs: Any = None, **kwargs: Any) -> list[chec
                 )
             )
             continue
+        if BACKENDS[backend]:
+            found.extend(_background_errors(backend, options, alias, where))
         found.extend(_warnings(config, where))
     return found
+
+
+def _background_errors(
+    backend: str, options: dict[str, Any], alias: str | None, where: str
+) -> list[checks.Error]:
+    """The background backends' own options: max_age; the tasks backend and queue."""
+    from .background import max_age_for, send_task
+
+    try:
+        max_age_for(options.get("max_age"), alias)
+        if backend.endswith(".TaskEmailBackend"):
+            send_task(options.get("task_backend"), options.get("queue_name"), alias)
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), obj=where, id="ses_smtp_backends.E003")]
+    return []
 
 
 def _hint_for(message: str) -> str | None:

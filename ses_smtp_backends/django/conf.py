@@ -27,6 +27,9 @@ OPTIONS = (
     "idle_reconnect", "max_messages_per_connection", "max_connection_age",
 )  # fmt: skip
 
+#: Options of the background backends only (CeleryEmailBackend, TaskEmailBackend).
+BACKGROUND_OPTIONS = ("max_age", "task_backend", "queue_name")
+
 #: Django's own settings, read in legacy mode only, and only when the project set them.
 EMAIL_SETTINGS = {
     "host": "EMAIL_HOST",
@@ -59,7 +62,7 @@ def resolve(explicit: Mapping[str, Any], alias: str | None) -> SESConfig:
         field = error.key.split(".")[0] if error.key.startswith("retry.") else error.key
         option = _OPTION_FOR_FIELD.get(error.key, _OPTION_FOR_FIELD.get(field, field))
         where = sources.get(option) or _where_to_add(option, alias)
-        raise _configuration_error(f"{where}: {error.problem}", alias) from None
+        raise configuration_error(f"{where}: {error.problem}", alias) from None
 
 
 def _candidates(
@@ -80,29 +83,44 @@ def _ses_smtp_setting() -> dict[str, Any]:
     value = getattr(settings, "SES_SMTP", {})
     if not isinstance(value, Mapping):
         raise ImproperlyConfigured("SES_SMTP must be a dict such as {'REGION': 'eu-west-1'}")
-    unknown = sorted(set(value) - {name.upper() for name in OPTIONS})
+    names = (*OPTIONS, *BACKGROUND_OPTIONS)
+    unknown = sorted(set(value) - {name.upper() for name in names})
     if unknown:
-        valid = ", ".join(name.upper() for name in OPTIONS)
+        valid = ", ".join(name.upper() for name in names)
         raise ImproperlyConfigured(
             f"SES_SMTP has unknown key(s) {', '.join(unknown)}; valid keys: {valid}"
         )
     return dict(value)
 
 
+def background_option(name: str, explicit: Any, alias: str | None) -> tuple[Any, str]:
+    """A background backend's option and where it came from: the keyword (MAILERS OPTIONS),
+    else, in legacy mode, ``SES_SMTP``; ``(None, where to set it)`` when not given."""
+    if explicit is not None:
+        return explicit, f"OPTIONS[{name!r}]" if alias is not None else f"{name}=..."
+    if alias is None:
+        value = _ses_smtp_setting().get(name.upper())
+        if value is not None:
+            return value, f"SES_SMTP[{name.upper()!r}]"
+    return None, _where_to_add(name, alias)
+
+
 def _where_to_add(option: str, alias: str | None) -> str:
     return f"OPTIONS[{option!r}]" if alias is not None else f"SES_SMTP[{option.upper()!r}]"
 
 
-def _configuration_error(message: str, alias: str | None) -> ImproperlyConfigured:
+def configuration_error(message: str, alias: str | None) -> ImproperlyConfigured:
+    """``ImproperlyConfigured``, or ``InvalidMailer`` for a MAILERS entry."""
     if alias is not None:
         return InvalidMailer(message, alias=alias)
     return ImproperlyConfigured(message)
 
 
-def worker_config() -> SESConfig:
-    """The SESConfig a background worker builds from this project's settings (the
-    ``MAILERS["default"]`` OPTIONS when MAILERS is defined, else the legacy settings): the
-    config factory ``CeleryEmailBackend`` names, so no credential travels through the broker."""
+def worker_config(alias: str | None = None) -> SESConfig:
+    """The SESConfig a background worker builds from this project's settings (the OPTIONS
+    of ``MAILERS[alias]``, ``"default"`` if not given, when MAILERS is defined; else the
+    legacy settings): the config factory the background backends name, so no credential
+    travels through the queue."""
     import django
     from django.apps import apps
 
@@ -110,5 +128,6 @@ def worker_config() -> SESConfig:
         django.setup()
     mailers = getattr(settings, "MAILERS", None)
     if mailers is not None:
-        return resolve(dict(mailers.get("default", {}).get("OPTIONS", {})), "default")
+        alias = alias or "default"
+        return resolve(dict(mailers.get(alias, {}).get("OPTIONS", {})), alias)
     return resolve({}, None)

@@ -3,7 +3,7 @@
 import os
 
 SECRET_KEY = "tests-only"
-INSTALLED_APPS: list[str] = []
+INSTALLED_APPS = ["tests.django.failure_recorder.FailureRecorder"]  # records message_failed
 SES_SMTP = {
     "REGION": os.environ["SES_SMTP_REGION"],
     "HOST": os.environ["SES_SMTP_HOST"],

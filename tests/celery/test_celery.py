@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.helpers import redis_server, ses_smtp_setting
+from tests.helpers import failures_recorded, redis_server, ses_smtp_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
@@ -25,15 +25,24 @@ def simulator():
 
 
 @pytest.fixture(scope="module")
-def worker_env(simulator):
+def failures(tmp_path_factory):
+    """Where the worker records each message_failed it sends (Django's and Flask's)."""
+    path = tmp_path_factory.mktemp("worker") / "failures.jsonl"
+    path.touch()
+    return path
+
+
+@pytest.fixture(scope="module")
+def worker_env(simulator, failures):
     with redis_server() as url:
         client = simulator.client_settings()
         env = {
             **os.environ,
+            "SES_SMTP_TEST_FAILURES": str(failures),
             "CELERY_BROKER_URL": url,
             "CELERY_RESULT_BACKEND": url,
             "SES_SMTP_DEAD_LETTERS": url,
-            "SES_SMTP_CELERY_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
+            "SES_SMTP_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
             "SES_SMTP_REGION": client["region"],
             "SES_SMTP_HOST": client["host"],
             "SES_SMTP_PORT": str(client["port"]),
@@ -99,14 +108,18 @@ def test_a_554_fails_once_without_retry(celery_app, simulator):
 
 
 def test_too_old_goes_to_the_dead_letters_and_retry_delivers_it(celery_app, simulator, worker_env):
-    from ses_smtp_backends.celery import dead_letters, enqueue
+    from ses_smtp_backends.celery import enqueue
+    from ses_smtp_backends.dead_letters import dead_letters
 
     simulator.inject(THROTTLED, at="END_OF_DATA", times=50)
-    result = enqueue("app@example.com", ["late@example.org"], DATA, max_age=40).get(timeout=60)
-    assert result == {"dead_letter": True, "attempts": 3, "countdowns": [5, 10]}  # 15 s + 30 > 40
+    outcome = enqueue("app@example.com", ["late@example.org"], DATA, max_age=40)
+    outcome.get(timeout=60, propagate=False)
+    assert outcome.state == "FAILURE"  # given up: the task fails, and the message is kept
+    assert "gave up after 3 attempt(s) and 15 s of waits (max_age 40 s)" in str(outcome.result)
     [entry] = dead_letters()
     assert entry["kind"] == "MAX_SEND_RATE_EXCEEDED"
     assert entry["payload"]["to_addrs"] == ["late@example.org"]
+    assert entry["payload"]["countdowns"] == [5, 10]  # 15 s waited; 30 more would pass 40
     simulator.faults.clear()
 
     listed = subprocess.run([sys.executable, "-m", "ses_smtp_backends", "dead-letters", "list"],
@@ -128,16 +141,32 @@ def test_django_celery_backend_queues_and_the_worker_sends(celery_app, simulator
     # The same settings in the web process (checked there) and the worker (used there).
     settings.SES_SMTP = ses_smtp_setting(simulator)
     simulator.inject(THROTTLED, at="END_OF_DATA", times=2)
-    assert (
-        mail.send_mail("Queued", "Sent by the worker.", "app@example.com", ["user@example.org"])
-        == 1
+    message = mail.EmailMessage(
+        "Queued", "Sent by the worker.", "app@example.com", ["u@example.org"]
     )
-    deadline = time.monotonic() + 60
-    while not simulator.messages and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert mail.get_connection().send_messages([message]) == 1
+    result = celery_app.AsyncResult(message.ses_task_id).get(timeout=60)
     [stored] = simulator.messages
     assert stored.message["Subject"] == "Queued"
-    assert len(simulator.faults.served) == 2  # retried twice by the worker, then sent
+    assert result == {"message_id": stored.message_id, "attempts": 3, "countdowns": [5, 10]}
+
+
+def test_django_message_failed_is_sent_from_the_worker(celery_app, simulator, settings, failures):
+    pytest.importorskip("django")
+    from django.core import mail
+
+    count = len(failures.read_text().splitlines())
+    settings.EMAIL_BACKEND = "ses_smtp_backends.django.CeleryEmailBackend"
+    settings.SES_SMTP = ses_smtp_setting(simulator)
+    message = mail.EmailMessage("Unverified", "x", "news@unverified.example", ["u@example.org"])
+    assert mail.get_connection().send_messages([message]) == 1
+    outcome = celery_app.AsyncResult(message.ses_task_id)
+    outcome.get(timeout=60, propagate=False)
+    assert outcome.state == "FAILURE"
+    assert failures_recorded(failures, count + 1)[count:] == [
+        {"sender": "CeleryEmailBackend", "message": "QueuedMessage", "to": ["u@example.org"],
+         "subject": "Unverified", "error": "SESIdentityNotVerifiedError", "code": 554},
+    ]  # fmt: skip
 
 
 def test_django_celery_backend_fail_silently_covers_queueing_errors(settings, monkeypatch):
@@ -150,18 +179,21 @@ def test_django_celery_backend_fail_silently_covers_queueing_errors(settings, mo
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(ses_smtp_backends.celery, "enqueue", broker_down)
+    monkeypatch.setattr(ses_smtp_backends.celery.send, "delay", broker_down)
     settings.SES_SMTP = {"REGION": "eu-west-1", "USERNAME": "A", "PASSWORD": "B"}
     message = EmailMessage("x", "y", "app@example.com", ["u@example.org"])
     assert CeleryEmailBackend(fail_silently=True).send_messages([message]) == 0
     with pytest.raises(ConnectionError):
         CeleryEmailBackend().send_messages([message])
+    bad = EmailMessage("x", "y", "app@example.com", ["u@example.org\r\nBcc: x@example.org"])
+    with pytest.raises(ValueError, match="line break"):  # bad input is never silenced
+        CeleryEmailBackend(fail_silently=True).send_messages([bad])
 
 
-def test_flask_sesmail_can_enqueue(celery_app, simulator):
+@pytest.fixture
+def flask_mail_app(simulator):
     pytest.importorskip("flask_mail")
     from flask import Flask
-    from flask_mail import Message
 
     from ses_smtp_backends.flask import SESMail
 
@@ -172,7 +204,13 @@ def test_flask_sesmail_can_enqueue(celery_app, simulator):
         MAIL_PORT=client["port"], MAIL_USERNAME=client["username"], MAIL_PASSWORD=client["password"],
         SES_SMTP_CAFILE=client["cafile"], MAIL_DEFAULT_SENDER="app@example.com",
     )  # fmt: skip
-    mail = SESMail(app)
+    return app, SESMail(app)
+
+
+def test_flask_sesmail_can_enqueue(celery_app, simulator, flask_mail_app):
+    from flask_mail import Message
+
+    app, mail = flask_mail_app
     simulator.inject(THROTTLED, at="END_OF_DATA", times=1)
     with app.app_context():
         message = Message("From Flask, via the worker", recipients=["user@example.org"], body="x")
@@ -181,3 +219,21 @@ def test_flask_sesmail_can_enqueue(celery_app, simulator):
     [stored] = simulator.messages
     assert result["message_id"] == stored.message_id
     assert result["countdowns"] == [5]
+
+
+def test_flask_message_failed_is_sent_from_the_worker(celery_app, flask_mail_app, failures):
+    from flask_mail import Message
+
+    count = len(failures.read_text().splitlines())
+    app, mail = flask_mail_app
+    with app.app_context():
+        message = Message(
+            "Unverified", sender="news@unverified.example", recipients=["u@example.org"]
+        )
+        mail.send(message)
+    celery_app.AsyncResult(message.ses_task_id).get(timeout=60, propagate=False)
+    # Sent in the worker's app context (tests/celery/app.py), where its receivers are.
+    assert failures_recorded(failures, count + 1)[count:] == [
+        {"sender": "celery-worker", "message": "QueuedMessage", "to": ["u@example.org"],
+         "subject": "Unverified", "error": "SESIdentityNotVerifiedError", "code": 554},
+    ]  # fmt: skip

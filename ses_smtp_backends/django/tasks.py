@@ -1,0 +1,66 @@
+"""The task ``TaskEmailBackend`` queues (Django 6.0+'s tasks framework): send one message,
+and after a transient failure enqueue the next attempt with ``run_after`` set to SES's next
+wait, so no worker sleeps through it.
+
+The worker needs this module importable (it is, wherever ``ses_smtp_backends`` is installed)
+and the project's settings: SES settings come from them, never from the queue. A message
+given up on fails its task (the tasks backend keeps it, with its arguments), sends
+``message_failed``, and, when it ran out of time and ``SES_SMTP_DEAD_LETTERS`` names a
+Redis URL, goes to the dead-letter list that ``ses-smtp dead-letters retry`` re-sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.tasks import TaskContext, task
+from django.utils import timezone
+
+from .. import dead_letters
+from ..exceptions import SESError
+from ..queued import (
+    attempt_number,
+    config_for,
+    give_up,
+    next_attempt,
+    root_error,
+    send_payload,
+)
+from .background import worker_failed
+
+log = logging.getLogger("ses_smtp_backends.django")
+
+
+@task(takes_context=True)
+def send_email(context: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Send one queued message; return its SES message ID, or where the next attempt went."""
+    try:
+        receipt = send_payload(payload, config_for(payload))
+    except SESError as failure:
+        error = root_error(failure)
+        step = next_attempt(payload, error)
+        if step is not None:
+            delay, retried = step
+            run_after = timezone.now() + timedelta(seconds=delay)
+            later = context.task_result.task.using(run_after=run_after).enqueue(retried)
+            return {
+                "retry_id": str(later.id),
+                "attempts": attempt_number(payload),
+                "error": str(error.reply),
+                "countdown": retried["countdowns"][-1],
+            }
+        given_up = give_up(payload, error)
+        if error.transient:  # out of time: keep it where it can be re-sent
+            dead_letters.bury_if_configured(payload, error)
+        try:
+            worker_failed(payload, given_up)
+        except Exception:
+            log.exception("a message_failed receiver raised; ignored")
+        raise given_up from error
+    return {
+        "message_id": receipt.message_id,
+        "attempts": attempt_number(payload),
+        "countdowns": payload["countdowns"],
+    }

@@ -1,0 +1,195 @@
+"""A message queued for a background worker, and what the worker does after each attempt.
+
+Both background engines (Celery, ``ses_smtp_backends.celery``; Django's tasks framework,
+``ses_smtp_backends.django.tasks``) carry the same JSON payload and take the same decisions:
+
+- accepted: done;
+- permanent failure (5xx): give up at once, never retried;
+- transient failure (4xx, network): try again after the next wait of ``RetryPolicy.ses()``
+  (5, 10, 30, 1200 s, repeated; a daily-quota refusal waits the long step), unless the
+  message would then be older than its ``max_age``: give it up.
+
+The engine turns "try again after N s" into its own deferral (a Celery countdown, a task
+re-enqueued with ``run_after``), so no worker sleeps through a wait.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.message
+import email.policy
+import importlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import SESConfig
+from .envelope import check_message, clean_envelope
+from .exceptions import SESError, SESRetriesExhausted
+from .receipt import Receipt
+from .retry import RetryPolicy
+from .sender import Sender
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "QueuedMessage",
+    "config_for",
+    "give_up",
+    "new_payload",
+    "next_attempt",
+    "root_error",
+    "send_payload",
+]
+
+#: A message older than this (seconds since it was queued) is given up: one day.
+DEFAULT_MAX_AGE = 24 * 3600.0
+#: Multiplies every wait. For tests only (they cannot wait 20 minutes); 1 in production.
+#: The message's age still counts each wait in full, so ``max_age`` behaves as in production.
+SCALE_ENV = "SES_SMTP_COUNTDOWN_SCALE"
+
+
+def new_payload(
+    from_addr: str,
+    to_addrs: Sequence[str],
+    data: bytes,
+    *,
+    config: str | None = None,
+    config_args: Sequence[Any] = (),
+    max_age: float = DEFAULT_MAX_AGE,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON-serialisable payload of one message, checked as ``Sender.send`` would
+    check it (addresses, size, line length), so bad input fails here, before queueing.
+
+    ``config`` names a ``"module:callable"`` the worker calls (with ``config_args``) for
+    its ``SESConfig``; without it the worker reads ``SES_SMTP_*`` / ``AWS_*``. Either way
+    no credential travels through the queue.
+    """
+    from_addr, recipients = clean_envelope(from_addr, to_addrs)
+    check_message(data)
+    if not max_age > 0:
+        raise ValueError(f"max_age must be a positive number of seconds, not {max_age!r}")
+    return {
+        "from_addr": from_addr,
+        "to_addrs": recipients,
+        "data": base64.b64encode(data).decode("ascii"),
+        "config": config,
+        "config_args": list(config_args),
+        "max_age": float(max_age),
+        "enqueued_at": time.time(),
+        "waited": 0.0,  # seconds of waits skipped by SES_SMTP_COUNTDOWN_SCALE
+        "countdowns": [],  # the wait before each retry so far
+        "meta": dict(meta or {}),
+    }
+
+
+def attempt_number(payload: dict[str, Any]) -> int:
+    """Which attempt this is, from 1."""
+    return len(payload["countdowns"]) + 1
+
+
+def config_for(payload: dict[str, Any]) -> SESConfig:
+    """The worker's SESConfig for a payload: its ``config`` factory, else the environment."""
+    source = payload.get("config")
+    if not source:
+        return SESConfig.from_env()
+    module, _, name = source.partition(":")
+    factory: Callable[..., SESConfig] = getattr(importlib.import_module(module), name)
+    return factory(*payload.get("config_args", ()))
+
+
+def send_payload(payload: dict[str, Any], config: SESConfig) -> Receipt:
+    """One attempt: send the message once (the engine, not the core, does the retrying)."""
+    with Sender(config.replace(retry=RetryPolicy.never())) as sender:
+        return sender.send(
+            payload["from_addr"], payload["to_addrs"], base64.b64decode(payload["data"])
+        )
+
+
+def root_error(failure: SESError) -> SESError:
+    """The SES error behind ``failure`` (an attempt's exhausted retries unwrapped)."""
+    if isinstance(failure, SESRetriesExhausted) and failure.last_error is not None:
+        return failure.last_error
+    return failure
+
+
+def next_attempt(
+    payload: dict[str, Any], error: SESError, *, now: float | None = None
+) -> tuple[float, dict[str, Any]] | None:
+    """After a failed attempt: ``(delay in seconds, payload of the next attempt)``, or
+    ``None`` when the message must be given up (permanent error, or too old to wait again)."""
+    if not error.transient:
+        return None
+    wait = RetryPolicy.ses().wait_after(attempt_number(payload), error)
+    if wait is None:
+        return None
+    now = time.time() if now is None else now
+    age = now - payload["enqueued_at"] + payload["waited"]
+    if age + wait > payload["max_age"]:
+        return None
+    scale = float(os.environ.get(SCALE_ENV, "1"))
+    retried = {
+        **payload,
+        "countdowns": [*payload["countdowns"], wait],
+        "waited": payload["waited"] + wait * (1 - scale),
+    }
+    return wait * scale, retried
+
+
+def give_up(payload: dict[str, Any], error: SESError) -> SESError:
+    """The error to fail the task with: the permanent error itself, or for a transient
+    one an ``SESRetriesExhausted`` saying how long the message was tried."""
+    if not error.transient:
+        return error
+    attempts = attempt_number(payload)
+    waited = sum(payload["countdowns"])
+    exhausted = SESRetriesExhausted(
+        error.reply,
+        f"gave up after {attempts} attempt(s) and {waited:.0f} s of waits "
+        f"(max_age {payload['max_age']:.0f} s)",
+        last_error=error,
+        attempts=attempts,
+    )
+    exhausted.__cause__ = error
+    return exhausted
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """What a worker knows of a queued message. Failure signals sent from a worker carry
+    this as ``message``: the framework's own message object stayed in the web process."""
+
+    from_email: str
+    to: list[str]
+    data: bytes = field(repr=False)
+    attempts: int
+    enqueued_at: float
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> QueuedMessage:
+        return cls(
+            from_email=payload["from_addr"],
+            to=list(payload["to_addrs"]),
+            data=base64.b64decode(payload["data"]),
+            attempts=attempt_number(payload),
+            enqueued_at=payload["enqueued_at"],
+            meta=dict(payload.get("meta", {})),
+        )
+
+    def recipients(self) -> list[str]:
+        """The envelope recipients (as Django's ``EmailMessage.recipients()``)."""
+        return list(self.to)
+
+    def message(self) -> email.message.EmailMessage:
+        """The message as sent, parsed."""
+        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        return parsed
+
+    @property
+    def subject(self) -> str:
+        return str(self.message().get("Subject", ""))
