@@ -30,16 +30,7 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
 
 from . import dead_letters
 from .exceptions import SESError
-from .queued import (
-    DEFAULT_MAX_AGE,
-    attempt_number,
-    config_for,
-    give_up,
-    new_payload,
-    next_attempt,
-    root_error,
-    send_payload,
-)
+from .queued import DEFAULT_MAX_AGE, attempt, new_payload, sent
 
 __all__ = ["DEFAULT_MAX_AGE", "enqueue", "send"]
 
@@ -53,56 +44,34 @@ FAILURE_HOOKS = {
 }
 
 
-def enqueue(
-    from_addr: str,
-    to_addrs: Sequence[str],
-    data: bytes,
-    *,
-    config: str | None = None,
-    config_args: Sequence[Any] = (),
-    max_age: float = DEFAULT_MAX_AGE,
-    meta: dict[str, Any] | None = None,
-) -> Any:
+def enqueue(from_addr: str, to_addrs: Sequence[str], data: bytes, **options: Any) -> Any:
     """Check the message and queue it for a worker; return Celery's ``AsyncResult``.
 
-    Bad input (an address SES would refuse, a message over 40 MB or with a line over 998
-    octets) raises here, before anything is queued.
+    ``options`` are :func:`~ses_smtp_backends.queued.new_payload`'s: ``config`` (the
+    worker's ``"module:callable"`` config factory) and ``config_args``, ``max_age`` (default
+    one day), ``meta``. Bad input (an address SES would refuse, a message over 40 MB or with
+    a line over 998 octets) raises here, before anything is queued.
     """
-    payload = new_payload(
-        from_addr,
-        to_addrs,
-        data,
-        config=config,
-        config_args=config_args,
-        max_age=max_age,
-        meta=meta,
-    )
-    return send.delay(payload)
+    return send.delay(new_payload(from_addr, to_addrs, data, **options))
 
 
 # max_retries=None: Celery's default (3) would give up on SES's ladder after the third wait.
 @shared_task(bind=True, name="ses_smtp_backends.celery.send", acks_late=True, max_retries=None)  # type: ignore[untyped-decorator]
 def send(self: Any, payload: dict[str, Any]) -> dict[str, Any]:
     """Send one message; on a transient failure schedule the next attempt."""
-    try:
-        receipt = send_payload(payload, config_for(payload))
-    except SESError as failure:
-        error = root_error(failure)
-        step = next_attempt(payload, error)
-        if step is not None:
-            delay, retried = step
-            raise self.retry(args=(retried,), countdown=delay, max_retries=None) from error
-        if error.transient:  # out of time: keep it where it can be re-sent
+    outcome = attempt(payload)
+    if outcome.retry is not None:
+        raise self.retry(
+            args=(outcome.retry,), countdown=outcome.delay, max_retries=None
+        ) from outcome.error
+    if outcome.given_up is not None:
+        if outcome.out_of_time:  # keep it where it can be re-sent
             broker = str(current_app.conf.broker_url or "")
-            dead_letters.bury_if_configured(payload, error, fallback=broker)
-        given_up = give_up(payload, error)
-        notify_failed(payload, given_up)
-        raise given_up from error
-    return {
-        "message_id": receipt.message_id,
-        "attempts": attempt_number(payload),
-        "countdowns": payload["countdowns"],
-    }
+            dead_letters.bury_if_configured(payload, outcome.given_up, fallback=broker)
+        notify_failed(payload, outcome.given_up)
+        raise outcome.given_up from outcome.error
+    assert outcome.receipt is not None
+    return sent(payload, outcome.receipt)
 
 
 def notify_failed(payload: dict[str, Any], error: SESError) -> None:

@@ -35,13 +35,16 @@ from .sender import Sender
 
 __all__ = [
     "DEFAULT_MAX_AGE",
+    "Outcome",
     "QueuedMessage",
+    "attempt",
     "config_for",
     "give_up",
     "new_payload",
     "next_attempt",
     "root_error",
     "send_payload",
+    "sent",
 ]
 
 #: A message older than this (seconds since it was queued) is given up: one day.
@@ -155,6 +158,46 @@ def give_up(payload: dict[str, Any], error: SESError) -> SESError:
     )
     exhausted.__cause__ = error
     return exhausted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to: sent (``receipt``); to be tried again after ``delay``
+    seconds (with the ``retry`` payload); or given up (``given_up``, the error to fail the
+    task with). ``error`` is the SES error behind a retry or a give-up."""
+
+    receipt: Receipt | None = None
+    delay: float = 0.0
+    retry: dict[str, Any] | None = None
+    given_up: SESError | None = None
+    error: SESError | None = None
+
+    @property
+    def out_of_time(self) -> bool:
+        """Given up on a transient error: the message belongs on the dead-letter list."""
+        return self.given_up is not None and self.error is not None and self.error.transient
+
+
+def attempt(payload: dict[str, Any]) -> Outcome:
+    """Send a queued message once, with the worker's configuration, and decide what next."""
+    try:
+        receipt = send_payload(payload, config_for(payload))
+    except SESError as failure:
+        error = root_error(failure)
+        step = next_attempt(payload, error)
+        if step is not None:
+            return Outcome(delay=step[0], retry=step[1], error=error)
+        return Outcome(given_up=give_up(payload, error), error=error)
+    return Outcome(receipt=receipt)
+
+
+def sent(payload: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+    """A delivered message's task result: its SES message ID and the waits it took."""
+    return {
+        "message_id": receipt.message_id,
+        "attempts": attempt_number(payload),
+        "countdowns": payload["countdowns"],
+    }
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,27 @@ def failures_recorded(path: Path, count: int, timeout: float = 30) -> list[dict[
             return [json.loads(line) for line in lines]
         time.sleep(0.05)
     raise AssertionError(f"the worker recorded {path.read_text()!r}, not {count} failure(s)")
+
+
+def worker_environment(
+    simulator: SESSimulator, redis_url: str, failures: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a worker process under test: SES_SMTP_* pointing at the
+    simulator, dead letters in Redis, scaled-down waits, and where to record failures."""
+    import os
+
+    client = simulator.client_settings()
+    return {
+        **os.environ,
+        "SES_SMTP_REGION": str(client["region"]),
+        "SES_SMTP_HOST": str(client["host"]),
+        "SES_SMTP_PORT": str(client["port"]),
+        "SES_SMTP_USERNAME": str(client["username"]),
+        "SES_SMTP_PASSWORD": str(client["password"]),
+        "SES_SMTP_CAFILE": str(client["cafile"]),
+        "SES_SMTP_DEAD_LETTERS": redis_url,
+        "SES_SMTP_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
+        "SES_SMTP_TEST_FAILURES": str(failures),
+        "DJANGO_SETTINGS_MODULE": "tests.django.worker_settings",
+        **extra,
+    }

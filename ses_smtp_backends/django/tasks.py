@@ -19,15 +19,7 @@ from django.tasks import TaskContext, task
 from django.utils import timezone
 
 from .. import dead_letters
-from ..exceptions import SESError
-from ..queued import (
-    attempt_number,
-    config_for,
-    give_up,
-    next_attempt,
-    root_error,
-    send_payload,
-)
+from ..queued import attempt, attempt_number, sent
 from .background import worker_failed
 
 log = logging.getLogger("ses_smtp_backends.django")
@@ -36,31 +28,23 @@ log = logging.getLogger("ses_smtp_backends.django")
 @task(takes_context=True)
 def send_email(context: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Send one queued message; return its SES message ID, or where the next attempt went."""
-    try:
-        receipt = send_payload(payload, config_for(payload))
-    except SESError as failure:
-        error = root_error(failure)
-        step = next_attempt(payload, error)
-        if step is not None:
-            delay, retried = step
-            run_after = timezone.now() + timedelta(seconds=delay)
-            later = context.task_result.task.using(run_after=run_after).enqueue(retried)
-            return {
-                "retry_id": str(later.id),
-                "attempts": attempt_number(payload),
-                "error": str(error.reply),
-                "countdown": retried["countdowns"][-1],
-            }
-        given_up = give_up(payload, error)
-        if error.transient:  # out of time: keep it where it can be re-sent
-            dead_letters.bury_if_configured(payload, error)
+    outcome = attempt(payload)
+    if outcome.retry is not None:
+        run_after = timezone.now() + timedelta(seconds=outcome.delay)
+        later = context.task_result.task.using(run_after=run_after).enqueue(outcome.retry)
+        return {
+            "retry_id": str(later.id),
+            "attempts": attempt_number(payload),
+            "error": str(outcome.error.reply) if outcome.error else "",
+            "countdown": outcome.retry["countdowns"][-1],
+        }
+    if outcome.given_up is not None:
+        if outcome.out_of_time:  # keep it where it can be re-sent
+            dead_letters.bury_if_configured(payload, outcome.given_up)
         try:
-            worker_failed(payload, given_up)
+            worker_failed(payload, outcome.given_up)
         except Exception:
             log.exception("a message_failed receiver raised; ignored")
-        raise given_up from error
-    return {
-        "message_id": receipt.message_id,
-        "attempts": attempt_number(payload),
-        "countdowns": payload["countdowns"],
-    }
+        raise outcome.given_up from outcome.error
+    assert outcome.receipt is not None
+    return sent(payload, outcome.receipt)

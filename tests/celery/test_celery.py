@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.helpers import failures_recorded, redis_server, ses_smtp_setting
+from tests.helpers import failures_recorded, redis_server, ses_smtp_setting, worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 THROTTLED = SESReplies.MAX_SEND_RATE_EXCEEDED
@@ -35,22 +34,9 @@ def failures(tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker_env(simulator, failures):
     with redis_server() as url:
-        client = simulator.client_settings()
-        env = {
-            **os.environ,
-            "SES_SMTP_TEST_FAILURES": str(failures),
-            "CELERY_BROKER_URL": url,
-            "CELERY_RESULT_BACKEND": url,
-            "SES_SMTP_DEAD_LETTERS": url,
-            "SES_SMTP_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
-            "SES_SMTP_REGION": client["region"],
-            "SES_SMTP_HOST": client["host"],
-            "SES_SMTP_PORT": str(client["port"]),
-            "SES_SMTP_USERNAME": client["username"],
-            "SES_SMTP_PASSWORD": client["password"],
-            "SES_SMTP_CAFILE": client["cafile"],
-            "DJANGO_SETTINGS_MODULE": "tests.celery.django_settings",  # for Django's messages
-        }
+        env = worker_environment(
+            simulator, url, failures, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url
+        )
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tests.celery.app", "worker", "--pool=solo",
              "--concurrency=1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],

@@ -4,7 +4,6 @@ another process against the simulator, sharing the test database (an SQLite file
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 
 from ses_smtp_backends.simulator import SESReplies, SESSimulator
-from tests.helpers import failures_recorded, redis_server, ses_smtp_setting
+from tests.helpers import failures_recorded, redis_server, ses_smtp_setting, worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = "ses_smtp_backends.django.TaskEmailBackend"
@@ -52,22 +51,9 @@ def worker(simulator, django_db_setup, django_db_blocker, tmp_path_factory):
     failures = tmp_path_factory.mktemp("worker") / "failures.jsonl"
     failures.touch()
     log = (failures.parent / "worker.log").open("w")  # the worker's own log, for debugging
-    client = simulator.client_settings()
     with redis_server() as redis_url:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.django.worker_settings",
-            "SES_SMTP_TEST_DB": settings.DATABASES["default"]["NAME"],
-            "SES_SMTP_TEST_FAILURES": str(failures),
-            "SES_SMTP_DEAD_LETTERS": redis_url,
-            "SES_SMTP_COUNTDOWN_SCALE": "0.001",  # 5 s becomes 5 ms: tests never wait
-            "SES_SMTP_REGION": client["region"],
-            "SES_SMTP_HOST": client["host"],
-            "SES_SMTP_PORT": str(client["port"]),
-            "SES_SMTP_USERNAME": client["username"],
-            "SES_SMTP_PASSWORD": client["password"],
-            "SES_SMTP_CAFILE": client["cafile"],
-        }
+        database = settings.DATABASES["default"]["NAME"]
+        env = worker_environment(simulator, redis_url, failures, SES_SMTP_TEST_DB=database)
         process = subprocess.Popen(
             [sys.executable, "-m", "django", "db_worker", "--interval", "0.05",
              "--no-startup-delay", "--verbosity", "0"],

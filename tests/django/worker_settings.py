@@ -1,6 +1,7 @@
-"""Settings of the django.tasks worker process the tests start: the test settings (and
-database file), SES settings from the environment (the simulator's), and a receiver that
-writes every ``message_failed`` the worker sends to a file the test reads."""
+"""Django settings of the worker processes the tests start (django-tasks-db's db_worker, and
+the Celery worker for Django's messages): the test settings (and database file), SES
+settings from the environment (the simulator's, see ``tests.helpers.worker_environment``),
+and a receiver that records every ``message_failed`` the worker sends."""
 
 import os
 
