@@ -97,6 +97,13 @@ def test_django_table_lists_every_option():
             assert email_settings[unquote(option)] == unquote(django_setting)
 
 
+def test_django_background_table_lists_every_option():
+    options = literal(PACKAGE / "django" / "conf.py", "BACKGROUND_OPTIONS")
+    rows = table_rows((DOCS / "configuration.md").read_text(), "## Django background backends")
+    assert [unquote(row[0]) for row in rows] == list(options)
+    assert [unquote(row[1]) for row in rows] == [option.upper() for option in options]
+
+
 def test_flask_table_lists_every_key():
     keys = literal(PACKAGE / "flask.py", "CONFIG_KEYS")
     rows = table_rows((DOCS / "configuration.md").read_text(), "## Flask")
