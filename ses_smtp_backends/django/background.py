@@ -96,7 +96,8 @@ class TaskEmailBackend(_QueueingBackend):
 
     Options (MAILERS OPTIONS, or ``SES_SMTP`` keys in upper case): ``task_backend`` (the
     ``TASKS`` alias, default ``"default"``; it must support ``run_after``, as
-    django-tasks-db's ``DatabaseBackend`` does), ``queue_name`` and ``max_age``.
+    django-tasks-db's ``DatabaseBackend`` does; ``TASKS`` needs a ``"default"`` entry in any
+    case, where the task is declared), ``queue_name`` and ``max_age``.
     ``send_messages()`` returns how many were queued; each message gets ``ses_task_id``
     (the task result's ID).
     """
