@@ -15,12 +15,15 @@ re-enqueued with ``run_after``), so no worker sleeps through a wait.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import email
 import email.message
 import email.policy
 import importlib
+import json
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +46,7 @@ __all__ = [
     "new_payload",
     "next_attempt",
     "root_error",
-    "send_payload",
+    "sender_for",
     "sent",
 ]
 
@@ -104,12 +107,33 @@ def config_for(payload: dict[str, Any]) -> SESConfig:
     return factory(*payload.get("config_args", ()))
 
 
-def send_payload(payload: dict[str, Any], config: SESConfig) -> Receipt:
-    """One attempt: send the message once (the engine, not the core, does the retrying)."""
-    with Sender(config.replace(retry=RetryPolicy.never())) as sender:
-        return sender.send(
-            payload["from_addr"], payload["to_addrs"], base64.b64decode(payload["data"])
-        )
+#: One Sender per configuration source in this worker process, kept between messages.
+_senders: dict[str, Sender] = {}
+_senders_lock = threading.Lock()
+
+
+def sender_for(payload: dict[str, Any]) -> Sender:
+    """This worker process's Sender for the payload's configuration source, built on first
+    use and kept, so messages share its connections (replaced when idle or old, as always)
+    and its rate limiter paces everything the process sends. It makes one attempt per send:
+    the engine, not the core, does the retrying."""
+    key = json.dumps([payload.get("config"), payload.get("config_args", [])])
+    with _senders_lock:
+        sender = _senders.get(key)
+        if sender is None:
+            config = config_for(payload).replace(retry=RetryPolicy.never())
+            sender = _senders[key] = Sender(config)
+    return sender
+
+
+@atexit.register
+def close_senders() -> None:
+    """Close the kept connections politely (QUIT); run when the worker process exits."""
+    with _senders_lock:
+        senders = list(_senders.values())
+        _senders.clear()
+    for sender in senders:
+        sender.close()
 
 
 def root_error(failure: SESError) -> SESError:
@@ -181,7 +205,9 @@ class Outcome:
 def attempt(payload: dict[str, Any]) -> Outcome:
     """Send a queued message once, with the worker's configuration, and decide what next."""
     try:
-        receipt = send_payload(payload, config_for(payload))
+        receipt = sender_for(payload).send(
+            payload["from_addr"], payload["to_addrs"], base64.b64decode(payload["data"])
+        )
     except SESError as failure:
         error = root_error(failure)
         step = next_attempt(payload, error)

@@ -81,6 +81,16 @@ def test_transient_faults_end_in_delivery_on_the_ladder(celery_app, simulator):
     assert result["message_id"] == stored.message_id
 
 
+def test_the_worker_keeps_its_connection_between_messages(celery_app, simulator):
+    from ses_smtp_backends.celery import enqueue
+
+    before = simulator.connections_total
+    for n in range(3):
+        enqueue("app@example.com", [f"u{n}@example.org"], DATA).get(timeout=60)
+    assert len(simulator.messages) == 3
+    assert simulator.connections_total - before <= 1  # one TLS session, not one per message
+
+
 def test_a_554_fails_once_without_retry(celery_app, simulator):
     from ses_smtp_backends.celery import enqueue
 
