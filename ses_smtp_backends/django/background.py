@@ -34,6 +34,9 @@ WORKER_CONFIG = "ses_smtp_backends.django.conf:worker_config"
 class _QueueingBackend(EmailBackend):
     """Checks each message, builds its payload, and hands it to ``_enqueue``."""
 
+    #: The engine, named in each payload so the worker knows which backend sent it.
+    engine = ""
+
     def __init__(self, *args: Any, max_age: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_age = max_age_for(max_age, self.alias)
@@ -67,7 +70,7 @@ class _QueueingBackend(EmailBackend):
             config=WORKER_CONFIG,
             config_args=[self.alias] if self.alias else [],
             max_age=self.max_age,
-            meta={"adapter": "django", "backend": type(self).__name__},
+            meta={"adapter": "django", "engine": self.engine},
         )
 
     def _enqueue(self, payload: dict[str, Any]) -> str:
@@ -82,6 +85,8 @@ class CeleryEmailBackend(_QueueingBackend):
     ID exists only once the worker has sent them. Option: ``max_age`` (seconds, default one
     day) after which a message still failing transiently goes to the dead-letter list.
     """
+
+    engine = "celery"
 
     def _enqueue(self, payload: dict[str, Any]) -> str:
         from ..celery import send
@@ -111,6 +116,8 @@ class TaskEmailBackend(_QueueingBackend):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.task = send_task(task_backend, queue_name, self.alias)
+
+    engine = "tasks"
 
     def _enqueue(self, payload: dict[str, Any]) -> str:
         return str(self.task.enqueue(payload).id)
@@ -175,9 +182,8 @@ def _tasks_aliases() -> list[str]:
 
 def worker_failed(payload: dict[str, Any], error: SESError) -> None:
     """Send ``message_failed`` from the worker for a message it gave up on."""
-    sender = {"TaskEmailBackend": TaskEmailBackend}.get(
-        payload.get("meta", {}).get("backend", ""), CeleryEmailBackend
-    )
+    engine = payload.get("meta", {}).get("engine")
+    sender = TaskEmailBackend if engine == TaskEmailBackend.engine else CeleryEmailBackend
     signals.message_failed.send(
         sender, message=QueuedMessage.from_payload(payload), error=for_django(error)
     )

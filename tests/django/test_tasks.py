@@ -200,7 +200,7 @@ def test_send_messages_returns_the_number_queued_and_each_task_id(dummy_tasks, s
         "app@example.com", ["b@example.org", "c@example.org"],
     )  # fmt: skip
     assert payload["config"] == "ses_smtp_backends.django.conf:worker_config"
-    assert payload["meta"] == {"adapter": "django", "backend": "TaskEmailBackend"}
+    assert payload["meta"] == {"adapter": "django", "engine": "tasks"}
     assert simulator.client_settings()["password"] not in json.dumps(
         [r.args for r in dummy_tasks.results]
     )
