@@ -295,3 +295,19 @@ def test_a_mailers_entry_takes_the_background_options(settings, simulator):
     # The worker's SES settings: that entry's OPTIONS, read from its own settings.
     assert worker_config("bulk").configuration_set == "bulk"
     assert worker_config().configuration_set is None
+
+
+@needs_tasks
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_takes_its_queued_messages_with_it(task_settings):
+    # What docs/delivery.md warns about: the database tasks backend enqueues in the
+    # caller's transaction (so error mails are better sent inline).
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    message = EmailMessage("x", "y", "app@example.com", ["u@example.org"])
+    with transaction.atomic():
+        assert mail.get_connection().send_messages([message]) == 1
+        assert DBTaskResult.objects.count() == 1
+        transaction.set_rollback(True)  # the request failed
+    assert DBTaskResult.objects.count() == 0
