@@ -22,6 +22,7 @@ import email.message
 import email.policy
 import importlib
 import json
+import logging
 import os
 import threading
 import time
@@ -49,6 +50,8 @@ __all__ = [
     "sender_for",
     "sent",
 ]
+
+log = logging.getLogger("ses_smtp_backends")
 
 #: A message older than this (seconds since it was queued) is given up: one day.
 DEFAULT_MAX_AGE = 24 * 3600.0
@@ -218,9 +221,18 @@ def attempt(payload: dict[str, Any]) -> Outcome:
 
 
 def sent(payload: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
-    """A delivered message's task result: its SES message ID and the waits it took."""
+    """A delivered message's task result: its SES message ID(s), the waits it took, and the
+    recipients SES refused while accepting the others (logged too: they were not sent)."""
+    refused = {address: str(reply) for address, reply in receipt.refused.items()}
+    if refused:
+        log.warning(
+            "SES accepted message %s but refused %d recipient(s): %s",
+            receipt.message_id, len(refused), "; ".join(refused.values()),
+        )  # fmt: skip
     return {
         "message_id": receipt.message_id,
+        "message_ids": list(receipt.message_ids),
+        "refused": refused,
         "attempts": attempt_number(payload),
         "countdowns": payload["countdowns"],
     }

@@ -91,6 +91,17 @@ def test_the_worker_keeps_its_connection_between_messages(celery_app, simulator)
     assert simulator.connections_total - before <= 1  # one TLS session, not one per message
 
 
+def test_recipients_refused_among_accepted_ones_are_in_the_result(celery_app, simulator):
+    from ses_smtp_backends.celery import enqueue
+
+    simulator.inject("553 <first@example.org> address unknown", at="RCPT")
+    result = enqueue("app@example.com", ["first@example.org", "second@example.org"], DATA)
+    outcome = result.get(timeout=60)
+    assert outcome["refused"] == {"first@example.org": "553 <first@example.org> address unknown"}
+    [stored] = simulator.messages
+    assert stored.recipients == ("second@example.org",)
+
+
 def test_a_554_fails_once_without_retry(celery_app, simulator):
     from ses_smtp_backends.celery import enqueue
 
@@ -144,7 +155,10 @@ def test_django_celery_backend_queues_and_the_worker_sends(celery_app, simulator
     result = celery_app.AsyncResult(message.ses_task_id).get(timeout=60)
     [stored] = simulator.messages
     assert stored.message["Subject"] == "Queued"
-    assert result == {"message_id": stored.message_id, "attempts": 3, "countdowns": [5, 10]}
+    assert result == {
+        "message_id": stored.message_id, "message_ids": [stored.message_id], "refused": {},
+        "attempts": 3, "countdowns": [5, 10],
+    }  # fmt: skip
 
 
 def test_django_message_failed_is_sent_from_the_worker(celery_app, simulator, settings, failures):
