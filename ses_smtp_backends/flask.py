@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
@@ -32,6 +33,7 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
 
 from .config import SESConfig, config_from_options
 from .exceptions import SESConfigurationError, SESError
+from .queued import DEFAULT_MAX_AGE
 from .receipt import Receipt
 from .retry import RetryPolicy
 from .sender import Hooks, Sender
@@ -112,16 +114,35 @@ def resolve(config: Mapping[str, Any]) -> SESConfig:
         raise SESConfigurationError(key, error.problem) from None
 
 
+@dataclass(frozen=True)
+class Queueing:
+    """Sending through a Celery worker instead of inline (``ses_smtp_backends.celery``)."""
+
+    enabled: bool = False  # SES_SMTP_ENQUEUE
+    worker_config: str | None = None  # SES_SMTP_WORKER_CONFIG: the worker's config factory
+    max_age: float = DEFAULT_MAX_AGE  # SES_SMTP_MAX_AGE: give up on a message this old
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Queueing:
+        max_age = config.get("SES_SMTP_MAX_AGE", DEFAULT_MAX_AGE)
+        if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or max_age <= 0:
+            raise SESConfigurationError(
+                "SES_SMTP_MAX_AGE", f"must be a positive number of seconds, not {max_age!r}"
+            )
+        return cls(
+            bool(config.get("SES_SMTP_ENQUEUE", False)),
+            config.get("SES_SMTP_WORKER_CONFIG"),
+            float(max_age),
+        )
+
+
 class _SESMailState(flask_mail._Mail):
     """What ``app.extensions["mail"]`` holds: Flask-Mail's state plus the SES config."""
 
-    def __init__(
-        self, ses_config: SESConfig | None, enqueue: bool, worker_config: str | None, *args: Any
-    ) -> None:
+    def __init__(self, ses_config: SESConfig | None, queueing: Queueing, *args: Any) -> None:
         super().__init__(*args)
         self.ses_config = ses_config
-        self.enqueue = enqueue  # SES_SMTP_ENQUEUE: hand messages to a Celery worker
-        self.worker_config = worker_config  # SES_SMTP_WORKER_CONFIG: the worker's config factory
+        self.queueing = queueing
 
     def connect(self) -> SESConnection:
         return SESConnection(self)
@@ -147,7 +168,9 @@ class SESConnection(flask_mail.Connection):
 
     def __enter__(self) -> SESConnection:
         self.num_emails = 0
-        self.host = None if self.state.suppress or self.state.enqueue else self._new_sender()
+        self.host = (
+            None if self.state.suppress or self.state.queueing.enabled else self._new_sender()
+        )
         return self
 
     def send_many(self, messages: Sequence[flask_mail.Message]) -> None:
@@ -196,7 +219,7 @@ class SESConnection(flask_mail.Connection):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         if self.host is not None:
             self._transmit(app, message, envelope_from)
-        elif self.state.enqueue and not self.state.suppress:
+        elif self.state.queueing.enabled and not self.state.suppress:
             self._enqueue(message, envelope_from)
         flask_mail.email_dispatched.send(app, message=message)
         with self._count_lock:
@@ -237,7 +260,8 @@ class SESConnection(flask_mail.Connection):
             _address(envelope_from or message.sender),
             [_address(r) for r in message.send_to],
             message.as_bytes(),
-            config=self.state.worker_config,
+            config=self.state.queueing.worker_config,
+            max_age=self.state.queueing.max_age,
             meta={"adapter": "flask"},
         )
         message.ses_task_id = result.id  # type: ignore[attr-defined]
@@ -280,12 +304,7 @@ class SESMail(flask_mail.Mail):
         unconfigured = not any(config.get(key) is not None for key in CONFIG_KEYS)
         ses_config = None if base.suppress and unconfigured else resolve(config)
         # MAIL_DEBUG is not passed on: smtplib's debug output would print the AUTH line.
-        return _SESMailState(
-            ses_config,
-            bool(config.get("SES_SMTP_ENQUEUE", False)),
-            config.get("SES_SMTP_WORKER_CONFIG"),
-            *vars(base).values(),
-        )
+        return _SESMailState(ses_config, Queueing.from_config(config), *vars(base).values())
 
     def init_app(self, app: Flask) -> _SESMailState:
         state = super().init_app(app)

@@ -231,6 +231,30 @@ def test_flask_sesmail_can_enqueue(celery_app, simulator, flask_mail_app):
     assert result["countdowns"] == [5]
 
 
+def test_flask_sesmail_passes_max_age_on(celery_app, simulator, flask_mail_app, worker_env):
+    from flask_mail import Message
+
+    from ses_smtp_backends.dead_letters import dead_letters
+
+    app, mail = flask_mail_app
+    app.config["SES_SMTP_MAX_AGE"] = 4  # less than the first wait (5 s): given up at once
+    mail.init_app(app)
+    simulator.inject(THROTTLED, at="END_OF_DATA", times=1)
+    with app.app_context():
+        message = Message("Short-lived", recipients=["brief@example.org"], body="x")
+        mail.send(message)
+    outcome = celery_app.AsyncResult(message.ses_task_id)
+    outcome.get(timeout=60, propagate=False)
+    assert outcome.state == "FAILURE"
+    entries = [e for e in dead_letters() if e["payload"]["to_addrs"] == ["brief@example.org"]]
+    assert [e["payload"]["max_age"] for e in entries] == [4]
+    retried = subprocess.run([sys.executable, "-m", "ses_smtp_backends", "dead-letters", "retry"],
+                             env=worker_env, capture_output=True, text=True, timeout=60,
+                             check=False)  # fmt: skip
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert dead_letters() == []
+
+
 def test_flask_message_failed_is_sent_from_the_worker(celery_app, flask_mail_app, failures):
     from flask_mail import Message
 
