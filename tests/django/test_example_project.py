@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.django.conftest import HAS_MAILERS
+from tests.django.settings import HAS_TASKS_DB
 
 SITE = Path(__file__).resolve().parents[2] / "example_projects" / "django_site"
 
@@ -69,3 +70,28 @@ def test_view_sends_and_errors_are_mailed_to_admins(ses_simulator, settings_modu
     assert (
         "example error for AdminEmailHandler" in report.message.get_body(("plain",)).get_content()
     )
+
+
+@pytest.mark.skipif(not HAS_TASKS_DB, reason="django.tasks is Django 6.0+; needs django-tasks-db")
+def test_tasks_settings_queue_and_db_worker_sends(ses_simulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("EXAMPLE_DB", str(tmp_path / "site.sqlite3"))
+    settings_module = "site_project.settings_tasks"
+    migrated = manage(ses_simulator, settings_module, "migrate", "--verbosity", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    script = (
+        "from django.test import Client; c = Client(raise_request_exception=False); "
+        "print(c.get('/send/').content.decode()); print(c.get('/boom/').status_code)"
+    )
+    result = manage(ses_simulator, settings_module, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    body, status = result.stdout.strip().splitlines()[-2:]
+    assert json.loads(body)["sent"] == 1  # queued
+    assert status == "500"
+    [report] = ses_simulator.messages  # the error report went out inline; the mail is queued
+    assert "Internal Server Error: /boom/" in report.message["Subject"]
+
+    worked = manage(ses_simulator, settings_module, "db_worker", "--batch", "--no-startup-delay")
+    assert worked.returncode == 0, worked.stderr
+    report, queued = ses_simulator.messages
+    assert queued.message["Subject"] == "Hello from the example"
+    assert queued.recipients == ("success@simulator.amazonses.com",)
