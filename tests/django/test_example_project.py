@@ -53,15 +53,20 @@ def test_check_and_ses_smtp_check(ses_simulator, settings_module):
     assert f"Sent: SES message ID {ses_simulator.messages[0].message_id}" in sent.stdout
 
 
-@pytest.mark.parametrize("settings_module", SETTINGS)
-def test_view_sends_and_errors_are_mailed_to_admins(ses_simulator, settings_module):
+def visit_send_and_boom(ses_simulator, settings_module):
+    """GET /send/ then /boom/ in the site; return the first's body and the second's status."""
     script = (
         "from django.test import Client; c = Client(raise_request_exception=False); "
         "print(c.get('/send/').content.decode()); print(c.get('/boom/').status_code)"
     )
     result = manage(ses_simulator, settings_module, "shell", "-c", script)
     assert result.returncode == 0, result.stderr
-    body, status = result.stdout.strip().splitlines()[-2:]
+    return result.stdout.strip().splitlines()[-2:]
+
+
+@pytest.mark.parametrize("settings_module", SETTINGS)
+def test_view_sends_and_errors_are_mailed_to_admins(ses_simulator, settings_module):
+    body, status = visit_send_and_boom(ses_simulator, settings_module)
     assert json.loads(body)["ses_message_id"] == ses_simulator.messages[0].message_id
     assert status == "500"
     report = ses_simulator.messages[1]
@@ -78,13 +83,7 @@ def test_tasks_settings_queue_and_db_worker_sends(ses_simulator, tmp_path, monke
     settings_module = "site_project.settings_tasks"
     migrated = manage(ses_simulator, settings_module, "migrate", "--verbosity", "0")
     assert migrated.returncode == 0, migrated.stderr
-    script = (
-        "from django.test import Client; c = Client(raise_request_exception=False); "
-        "print(c.get('/send/').content.decode()); print(c.get('/boom/').status_code)"
-    )
-    result = manage(ses_simulator, settings_module, "shell", "-c", script)
-    assert result.returncode == 0, result.stderr
-    body, status = result.stdout.strip().splitlines()[-2:]
+    body, status = visit_send_and_boom(ses_simulator, settings_module)
     assert json.loads(body)["sent"] == 1  # queued
     assert status == "500"
     [report] = ses_simulator.messages  # the error report went out inline; the mail is queued
