@@ -33,7 +33,7 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
 
 from .config import SESConfig, config_from_options
 from .exceptions import SESConfigurationError, SESError
-from .queued import DEFAULT_MAX_AGE
+from .queued import DEFAULT_MAX_AGE, load_config_factory
 from .receipt import Receipt
 from .retry import RetryPolicy
 from .sender import Hooks, Sender
@@ -129,11 +129,13 @@ class Queueing:
             raise SESConfigurationError(
                 "SES_SMTP_MAX_AGE", f"must be a positive number of seconds, not {max_age!r}"
             )
-        return cls(
-            bool(config.get("SES_SMTP_ENQUEUE", False)),
-            config.get("SES_SMTP_WORKER_CONFIG"),
-            float(max_age),
-        )
+        worker_config = config.get("SES_SMTP_WORKER_CONFIG")
+        if worker_config is not None:
+            try:
+                load_config_factory(worker_config)
+            except SESConfigurationError as error:
+                raise SESConfigurationError("SES_SMTP_WORKER_CONFIG", error.problem) from None
+        return cls(bool(config.get("SES_SMTP_ENQUEUE", False)), worker_config, float(max_age))
 
 
 class _SESMailState(flask_mail._Mail):

@@ -28,11 +28,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .config import SESConfig
 from .envelope import check_message, clean_envelope
-from .exceptions import SESError, SESRetriesExhausted
+from .exceptions import SESConfigurationError, SESError, SESRetriesExhausted
 from .receipt import Receipt
 from .retry import RetryPolicy
 from .sender import Sender
@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "QueuedMessage",
     "attempt",
+    "config_factory",
     "config_for",
     "give_up",
     "new_payload",
@@ -66,19 +67,22 @@ def new_payload(
     data: bytes,
     *,
     config: str | None = None,
-    config_args: Sequence[Any] = (),
+    config_args: Sequence[str] = (),
     max_age: float = DEFAULT_MAX_AGE,
     meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON-serialisable payload of one message, checked as ``Sender.send`` would
     check it (addresses, size, line length), so bad input fails here, before queueing.
 
-    ``config`` names a ``"module:callable"`` the worker calls (with ``config_args``) for
-    its ``SESConfig``; without it the worker reads ``SES_SMTP_*`` / ``AWS_*``. Either way
-    no credential travels through the queue.
+    ``config`` names a ``"module:function"`` marked with :func:`config_factory`, which the
+    worker calls (with the strings ``config_args``) for its ``SESConfig``; without it the
+    worker reads ``SES_SMTP_*`` / ``AWS_*``. Either way no credential travels through the
+    queue.
     """
     from_addr, recipients = clean_envelope(from_addr, to_addrs)
     check_message(data)
+    if config is not None:
+        load_config_factory(config)  # a wrong name fails here, not in the worker
     if not max_age > 0:
         raise ValueError(f"max_age must be a positive number of seconds, not {max_age!r}")
     return {
@@ -100,14 +104,42 @@ def attempt_number(payload: dict[str, Any]) -> int:
     return len(payload["countdowns"]) + 1
 
 
+F = TypeVar("F", bound=Callable[..., SESConfig])
+_FACTORY_MARK = "__ses_smtp_config_factory__"
+
+
+def config_factory(function: F) -> F:
+    """Mark ``function`` as an SESConfig factory that queued messages may name
+    (``config="module:function"``). Workers call only marked factories, so whoever can
+    write to the queue (or the dead-letter list) cannot make a worker call anything else."""
+    setattr(function, _FACTORY_MARK, True)
+    return function
+
+
+def load_config_factory(source: str) -> Callable[..., SESConfig]:
+    """The marked factory ``source`` (``"module:callable"``) names, or a clear error."""
+    module, _, name = source.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), name) if name else None
+    except (ImportError, AttributeError):
+        factory = None
+    if factory is None or not getattr(factory, _FACTORY_MARK, False):
+        raise SESConfigurationError(
+            "config",
+            f"{source!r} is not a config factory: name a function as 'module:function' and "
+            "decorate it with @ses_smtp_backends.queued.config_factory",
+        )
+    return cast("Callable[..., SESConfig]", factory)
+
+
 def config_for(payload: dict[str, Any]) -> SESConfig:
-    """The worker's SESConfig for a payload: its ``config`` factory, else the environment."""
+    """The worker's SESConfig for a payload: its ``config`` factory (which must be marked
+    with :func:`config_factory`), else the environment (``SES_SMTP_*`` / ``AWS_*``)."""
     source = payload.get("config")
     if not source:
         return SESConfig.from_env()
-    module, _, name = source.partition(":")
-    factory: Callable[..., SESConfig] = getattr(importlib.import_module(module), name)
-    return factory(*payload.get("config_args", ()))
+    args = [arg for arg in payload.get("config_args", ()) if isinstance(arg, str)]
+    return load_config_factory(source)(*args)
 
 
 #: One Sender per configuration source in this worker process, kept between messages.

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from ses_smtp_backends import SESConfig
 from ses_smtp_backends.exceptions import (
+    SESConfigurationError,
     SESInvalidAddressError,
     SESInvalidMessageError,
     SESRetriesExhausted,
@@ -16,6 +18,8 @@ from ses_smtp_backends.exceptions import (
 from ses_smtp_backends.queued import (
     SCALE_ENV,
     QueuedMessage,
+    config_factory,
+    config_for,
     give_up,
     new_payload,
     next_attempt,
@@ -35,6 +39,16 @@ UNVERIFIED = error_for(
 )
 
 
+@config_factory
+def marked_factory(*args):
+    """A worker config factory, as a project would write one."""
+    return SESConfig(region="eu-west-1", username="A", password="B", configuration_set=args[0])
+
+
+def unmarked_factory(*args):
+    return SESConfig(region="eu-west-1", username="A", password="B")
+
+
 def payload(**overrides):
     queued = new_payload("app@example.com", ["user@example.org"], DATA, max_age=3600)
     queued.update(overrides)
@@ -43,13 +57,12 @@ def payload(**overrides):
 
 def test_the_payload_is_json_and_carries_no_configuration_but_a_factory_name():
     queued = new_payload(
-        "app@example.com", "user@example.org", DATA, config="proj.mail:config",
+        "app@example.com", "user@example.org", DATA, config="tests.test_queued:marked_factory",
         config_args=["bulk"], meta={"adapter": "django"},
     )  # fmt: skip
     assert json.loads(json.dumps(queued)) == queued
-    assert (queued["to_addrs"], queued["config"], queued["config_args"]) == (
-        ["user@example.org"], "proj.mail:config", ["bulk"],
-    )  # fmt: skip
+    assert (queued["to_addrs"], queued["config_args"]) == (["user@example.org"], ["bulk"])
+    assert config_for(queued).configuration_set == "bulk"
     assert base64.b64decode(queued["data"]) == DATA
     assert queued["countdowns"] == []
 
@@ -66,6 +79,21 @@ def test_the_payload_is_json_and_carries_no_configuration_but_a_factory_name():
 def test_bad_input_is_refused_before_it_is_queued(from_addr, to_addrs, data, error):
     with pytest.raises(error, match="refused before sending"):
         new_payload(from_addr, to_addrs, data)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["os:system", "tests.test_queued:unmarked_factory", "tests.test_queued:missing",
+     "no.such.module:factory", "tests.test_queued"],
+)  # fmt: skip
+def test_a_worker_calls_only_marked_config_factories(source):
+    # Whoever can write to the queue or the dead-letter list must not pick what a worker
+    # calls: a factory has to be marked with @config_factory in the worker's code.
+    with pytest.raises(SESConfigurationError, match="is not a config factory"):
+        new_payload("app@example.com", ["a@example.org"], DATA, config=source)
+    tampered = payload(config=source, config_args=["rm -rf /"])
+    with pytest.raises(SESConfigurationError, match="decorate it with @ses_smtp_backends"):
+        config_for(tampered)
 
 
 def test_max_age_must_be_positive():

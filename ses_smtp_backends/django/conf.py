@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ..config import SESConfig, config_from_options
 from ..exceptions import SESConfigurationError
+from ..queued import config_factory
 from ..retry import RetryPolicy
 from .exceptions import InvalidMailer
 
@@ -116,6 +117,7 @@ def configuration_error(message: str, alias: str | None) -> ImproperlyConfigured
     return ImproperlyConfigured(message)
 
 
+@config_factory
 def worker_config(alias: str | None = None) -> SESConfig:
     """The SESConfig a background worker builds from this project's settings (the OPTIONS
     of ``MAILERS[alias]``, ``"default"`` if not given, when MAILERS is defined; else the

@@ -257,6 +257,8 @@ def test_region_alone_sets_host_and_port():
          "SES_SMTP_TIMEOUT: 0"),
         ({"SES_SMTP_REGION": "eu-west-1", "MAIL_USERNAME": "A", "MAIL_PASSWORD": "B", "SES_SMTP_ENQUEUE": True,
           "SES_SMTP_MAX_AGE": "1 day"}, "SES_SMTP_MAX_AGE: must be a positive number of seconds, not '1 day'"),
+        ({"SES_SMTP_REGION": "eu-west-1", "MAIL_USERNAME": "A", "MAIL_PASSWORD": "B", "SES_SMTP_ENQUEUE": True,
+          "SES_SMTP_WORKER_CONFIG": "os:getcwd"}, "SES_SMTP_WORKER_CONFIG: 'os:getcwd' is not a config factory"),
     ],
 )  # fmt: skip
 def test_bad_config_fails_at_init_app_naming_the_key(config, message):
