@@ -33,7 +33,7 @@ except ImportError as error:  # pragma: no cover - exercised in the minimal tox 
 
 from .config import SESConfig, config_from_options
 from .exceptions import SESConfigurationError, SESError
-from .queued import DEFAULT_MAX_AGE, load_config_factory
+from .queued import DEFAULT_MAX_AGE, checked_max_age, load_config_factory
 from .receipt import Receipt
 from .retry import RetryPolicy
 from .sender import Hooks, Sender
@@ -124,18 +124,19 @@ class Queueing:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Queueing:
-        max_age = config.get("SES_SMTP_MAX_AGE", DEFAULT_MAX_AGE)
-        if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or max_age <= 0:
+        try:
+            max_age = checked_max_age(config.get("SES_SMTP_MAX_AGE", DEFAULT_MAX_AGE))
+        except ValueError as error:
             raise SESConfigurationError(
-                "SES_SMTP_MAX_AGE", f"must be a positive number of seconds, not {max_age!r}"
-            )
+                "SES_SMTP_MAX_AGE", str(error).removeprefix("max_age ")
+            ) from None
         worker_config = config.get("SES_SMTP_WORKER_CONFIG")
         if worker_config is not None:
             try:
                 load_config_factory(worker_config)
             except SESConfigurationError as error:
                 raise SESConfigurationError("SES_SMTP_WORKER_CONFIG", error.problem) from None
-        return cls(bool(config.get("SES_SMTP_ENQUEUE", False)), worker_config, float(max_age))
+        return cls(bool(config.get("SES_SMTP_ENQUEUE", False)), worker_config, max_age)
 
 
 class _SESMailState(flask_mail._Mail):

@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "QueuedMessage",
     "attempt",
+    "checked_max_age",
     "config_factory",
     "config_for",
     "give_up",
@@ -59,6 +60,14 @@ DEFAULT_MAX_AGE = 24 * 3600.0
 #: Multiplies every wait. For tests only (they cannot wait 20 minutes); 1 in production.
 #: The message's age still counts each wait in full, so ``max_age`` behaves as in production.
 SCALE_ENV = "SES_SMTP_COUNTDOWN_SCALE"
+
+
+def checked_max_age(value: object) -> float:
+    """``value`` as a ``max_age`` in seconds; ``ValueError`` ("max_age must be ...") if it is
+    not a positive number. The adapters say which setting held it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"max_age must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def new_payload(
@@ -83,15 +92,14 @@ def new_payload(
     check_message(data)
     if config is not None:
         load_config_factory(config)  # a wrong name fails here, not in the worker
-    if not max_age > 0:
-        raise ValueError(f"max_age must be a positive number of seconds, not {max_age!r}")
+    max_age = checked_max_age(max_age)
     return {
         "from_addr": from_addr,
         "to_addrs": recipients,
         "data": base64.b64encode(data).decode("ascii"),
         "config": config,
         "config_args": list(config_args),
-        "max_age": float(max_age),
+        "max_age": max_age,
         "enqueued_at": time.time(),
         "waited": 0.0,  # seconds of waits skipped by SES_SMTP_COUNTDOWN_SCALE
         "countdowns": [],  # the wait before each retry so far

@@ -19,7 +19,7 @@ import django
 from django.core.mail.message import EmailMessage
 
 from ..exceptions import SESError
-from ..queued import DEFAULT_MAX_AGE, QueuedMessage, new_payload
+from ..queued import DEFAULT_MAX_AGE, QueuedMessage, checked_max_age, new_payload
 from . import signals
 from .backend import EmailBackend, addr_spec, message_bytes
 from .conf import background_option, configuration_error
@@ -128,11 +128,10 @@ def max_age_for(max_age: float | None, alias: str | None) -> float:
     value, where = background_option("max_age", max_age, alias)
     if value is None:
         return DEFAULT_MAX_AGE
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise configuration_error(
-            f"{where}: max_age must be a positive number of seconds, not {value!r}", alias
-        )
-    return float(value)
+    try:
+        return checked_max_age(value)
+    except ValueError as error:
+        raise configuration_error(f"{where}: {error}", alias) from None
 
 
 def send_task(task_backend: str | None, queue_name: str | None, alias: str | None) -> Any:
