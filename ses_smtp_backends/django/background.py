@@ -180,9 +180,11 @@ def _tasks_aliases() -> list[str]:
 
 
 def worker_failed(payload: dict[str, Any], error: SESError) -> None:
-    """Send ``message_failed`` from the worker for a message it gave up on."""
+    """Send ``message_failed`` from the worker for a message it gave up on. Robustly: a
+    receiver that raises is logged (by Django) and the others still run; the task fails
+    either way."""
     engine = payload.get("meta", {}).get("engine")
     sender = TaskEmailBackend if engine == TaskEmailBackend.engine else CeleryEmailBackend
-    signals.message_failed.send(
+    signals.message_failed.send_robust(
         sender, message=QueuedMessage.from_payload(payload), error=for_django(error)
     )

@@ -11,7 +11,6 @@ Redis URL, goes to the dead-letter list that ``ses-smtp dead-letters retry`` re-
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +20,6 @@ from django.utils import timezone
 from .. import dead_letters
 from ..queued import attempt, attempt_number, sent
 from .background import worker_failed
-
-log = logging.getLogger("ses_smtp_backends.django")
 
 
 @task(takes_context=True)
@@ -41,10 +38,7 @@ def send_email(context: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
     if outcome.given_up is not None:
         if outcome.out_of_time:  # keep it where it can be re-sent
             dead_letters.bury_if_configured(payload, outcome.given_up)
-        try:
-            worker_failed(payload, outcome.given_up)
-        except Exception:
-            log.exception("a message_failed receiver raised; ignored")
+        worker_failed(payload, outcome.given_up)
         raise outcome.given_up from outcome.error
     assert outcome.receipt is not None
     return sent(payload, outcome.receipt)

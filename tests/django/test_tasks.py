@@ -311,3 +311,33 @@ def test_a_rolled_back_transaction_takes_its_queued_messages_with_it(task_settin
         assert DBTaskResult.objects.count() == 1
         transaction.set_rollback(True)  # the request failed
     assert DBTaskResult.objects.count() == 0
+
+
+def test_a_raising_message_failed_receiver_is_logged_and_the_others_still_run(caplog):
+    from ses_smtp_backends.django.background import TaskEmailBackend, worker_failed
+    from ses_smtp_backends.django.signals import message_failed
+    from ses_smtp_backends.exceptions import error_for
+    from ses_smtp_backends.queued import new_payload
+    from ses_smtp_backends.replies import classify
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver bug")
+
+    seen = []
+
+    def record(sender, **kwargs):
+        seen.append((sender, kwargs))
+
+    payload = new_payload("app@example.com", ["u@example.org"], b"Subject: x\r\n\r\nx\r\n")
+    payload["meta"] = {"adapter": "django", "engine": "tasks"}
+    message_failed.connect(broken)
+    message_failed.connect(record)
+    try:
+        worker_failed(payload, error_for(classify(554, "Message rejected: Access denied")))
+    finally:
+        message_failed.disconnect(broken)
+        message_failed.disconnect(record)
+    [(sender, kwargs)] = seen
+    assert sender is TaskEmailBackend
+    assert kwargs["message"].recipients() == ["u@example.org"]
+    assert "receiver bug" in caplog.text
